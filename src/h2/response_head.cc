@@ -1,0 +1,71 @@
+#include "h2/response_head.h"
+
+#include <spdlog/spdlog.h>
+
+#include <string>
+
+namespace mirror::h2 {
+namespace {
+
+// RFC 9113 8.2.2: fields that only make sense for one HTTP/1.1 hop are malformed in HTTP/2.
+bool is_connection_specific(std::string_view name) {
+  return name == "connection" || name == "keep-alive" || name == "transfer-encoding" ||
+         name == "upgrade" || name == "proxy-connection";
+}
+
+// CR, LF and NUL are never valid in a field (RFC 9113 8.2.1); a peer that turns our response
+// into HTTP/1.1 could otherwise be tricked into splitting it.
+bool has_forbidden_char(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+bool has_upper(std::string_view s) {
+  for (char c : s) {
+    if (c >= 'A' && c <= 'Z') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool response_has_no_body(const http::Request& req, int status) {
+  return req.method == http::Method::kHead || status == 204 || status == 304;
+}
+
+std::vector<http::Header> response_fields(const http::Request& req, const http::Response& res,
+                                          std::string_view date, std::string_view alt_svc) {
+  std::vector<http::Header> out;
+  out.reserve(res.headers.size() + 5);
+  out.push_back({":status", std::to_string(res.status)});
+
+  // Whether we state the body length ourselves (replacing whatever the handler set).
+  const int64_t length = res.content_length();
+  bool state_length = false;
+  if (res.status != 204 && res.status != 304) {
+    state_length = req.method == http::Method::kHead ? length > 0 : length >= 0;
+  }
+  const bool drop_handler_length = state_length || res.status == 204;
+
+  for (const auto& field : res.headers) {
+    if (field.name.empty() || field.name[0] == ':' || is_connection_specific(field.name)) continue;
+    if (drop_handler_length && field.name == "content-length") continue;
+    if (has_forbidden_char(field.name) || has_forbidden_char(field.value)) {
+      spdlog::debug("h2: dropping response field {:?} with CR/LF/NUL", field.name);
+      continue;
+    }
+    if (has_upper(field.name)) {
+      out.push_back({http::to_lower(field.name), field.value});
+    } else {
+      out.push_back(field);
+    }
+  }
+  if (state_length) out.push_back({"content-length", std::to_string(length)});
+  if (!res.headers.has("date")) out.push_back({"date", std::string(date)});
+  if (!res.headers.has("server")) out.push_back({"server", "mirror"});
+  if (!alt_svc.empty() && !res.headers.has("alt-svc")) {
+    out.push_back({"alt-svc", std::string(alt_svc)});
+  }
+  return out;
+}
+
+}  // namespace mirror::h2

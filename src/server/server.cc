@@ -1,0 +1,182 @@
+#include "server/server.h"
+
+#include <ev.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "app/health.h"
+#include "quic/endpoint.h"
+#include "server/worker.h"
+#include "tls/anti_replay.h"
+#include "tls/credentials.h"
+#include "tls/ticket_key.h"
+
+namespace mirror::server {
+namespace {
+
+double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Main-thread loop state: signals, the drain watcher and the shutdown deadline.
+struct MainLoop {
+  struct ev_loop* loop = ev_default_loop(0);
+  ev_signal sigterm{}, sigint{}, sighup{};
+  ev_async drained{};
+  ev_timer deadline{};
+  ev_timer health{};
+  Server* server = nullptr;
+  std::function<void()> on_signal;
+  std::function<void()> on_drained;
+  std::function<void()> on_deadline;
+  std::function<void()> on_health;
+  int signals_seen = 0;
+};
+
+MainLoop* g_main = nullptr;
+
+void signal_cb(struct ev_loop*, ev_signal* w, int) noexcept {
+  if (w->signum == SIGHUP) {
+    spdlog::info("SIGHUP: configuration reload is not supported yet; ignoring");
+    return;
+  }
+  if (++g_main->signals_seen > 1) {
+    spdlog::warn("second signal: exiting now");
+    spdlog::default_logger()->flush();
+    _exit(1);
+  }
+  g_main->on_signal();
+}
+void drained_cb(struct ev_loop*, ev_async*, int) noexcept { g_main->on_drained(); }
+void deadline_cb(struct ev_loop*, ev_timer*, int) noexcept { g_main->on_deadline(); }
+void health_cb(struct ev_loop*, ev_timer*, int) noexcept { g_main->on_health(); }
+
+}  // namespace
+
+Server::Server(config::Config config) { ctx_.config = std::move(config); }
+
+Server::~Server() = default;
+
+Status Server::prepare() {
+  const auto& s = ctx_.config.server;
+  auto creds = tls::Credentials::load({s.tls_cert_file, s.tls_key_file, s.state_dir});
+  if (!creds) return creds.error();
+  ctx_.credentials = std::move(creds.value());
+  if (ctx_.credentials->self_signed_dev()) {
+    spdlog::info("development certificate {} (SHA-256 {}, SPKI {})", ctx_.credentials->cert_path(),
+                 ctx_.credentials->fingerprint_sha256(), ctx_.credentials->spki_sha256_base64());
+  }
+  auto keys = tls::TicketKeys::from_config(s.ticket_key_file);
+  if (!keys) return keys.error();
+  ctx_.ticket_keys = std::move(keys.value());
+  ctx_.anti_replay = std::make_shared<tls::AntiReplay>();
+
+  ctx_.workers = s.workers > 0 ? static_cast<int>(s.workers)
+                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (s.enable_http3 && s.alt_svc_max_age > 0) {
+    ctx_.alt_svc = fmt::format("h3=\":{}\"; ma={}", s.http3_port, s.alt_svc_max_age);
+  }
+  if (s.enable_http3) {
+    auto shared = quic::Shared::create(ctx_.credentials, ctx_.ticket_keys, ctx_.anti_replay,
+                                       s.ticket_key_file);
+    if (!shared) return shared.error();
+    ctx_.quic_shared = std::move(shared.value());
+  }
+  ctx_.health = app::make_health_manager(ctx_.config);
+
+  for (int i = 0; i < ctx_.workers; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i, ctx_));
+    ctx_.worker_list.push_back(workers_.back().get());
+  }
+  for (auto& w : workers_) {
+    auto st = w->bind();
+    if (!st) return st;
+  }
+  return {};
+}
+
+int Server::run() {
+  // Workers inherit this mask: signals are handled only by the main thread's loop.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto st = prepare();
+  if (!st) {
+    spdlog::critical("{}", st.error().message);
+    spdlog::default_logger()->flush();
+    return 1;
+  }
+
+  MainLoop main;
+  g_main = &main;
+  std::atomic<int> drained{0};
+  const auto& s = ctx_.config.server;
+  for (auto& w : workers_) {
+    w->start([&] {
+      drained.fetch_add(1);
+      ev_async_send(main.loop, &main.drained);
+    });
+  }
+  spdlog::info("mirror listening: https://{}:{} (TCP{}{}), HTTP/3 on UDP {}{}; {} workers",
+               s.listen_addresses.empty() ? "*" : s.listen_addresses.front(), s.http_port,
+               s.enable_http ? ", h1" : " off", s.enable_http && s.enable_http2 ? "+h2" : "",
+               s.enable_http3 ? std::to_string(s.http3_port) : std::string("off"),
+               s.plain_port ? fmt::format(", cleartext on {}", s.plain_port) : std::string(),
+               ctx_.workers);
+
+  main.on_signal = [&] {
+    spdlog::info("shutting down: draining connections (up to {}s)", seconds(s.shutdown_timeout));
+    begin_shutdown();
+    ev_timer_set(&main.deadline, seconds(s.shutdown_timeout), 0.);
+    ev_timer_start(main.loop, &main.deadline);
+  };
+  main.on_drained = [&] {
+    if (drained.load() == static_cast<int>(workers_.size())) {
+      spdlog::info("all connections drained");
+      ev_break(main.loop, EVBREAK_ALL);
+    }
+  };
+  main.on_deadline = [&] {
+    spdlog::warn("shutdown_timeout reached: closing remaining connections");
+    ev_break(main.loop, EVBREAK_ALL);
+  };
+  main.on_health = [&] { ctx_.health->refresh_async(); };
+
+  ev_signal_init(&main.sigterm, signal_cb, SIGTERM);
+  ev_signal_init(&main.sigint, signal_cb, SIGINT);
+  ev_signal_init(&main.sighup, signal_cb, SIGHUP);
+  ev_signal_start(main.loop, &main.sigterm);
+  ev_signal_start(main.loop, &main.sigint);
+  ev_signal_start(main.loop, &main.sighup);
+  pthread_sigmask(SIG_UNBLOCK, &mask, nullptr);
+  ev_async_init(&main.drained, drained_cb);
+  ev_async_start(main.loop, &main.drained);
+  ev_init(&main.deadline, deadline_cb);
+  ev_timer_init(&main.health, health_cb, 30., 30.);
+  ev_timer_start(main.loop, &main.health);
+
+  ev_run(main.loop, 0);
+
+  for (auto& w : workers_) w->stop();
+  for (auto& w : workers_) w->join();
+  workers_.clear();
+  spdlog::info("bye");
+  spdlog::default_logger()->flush();
+  g_main = nullptr;
+  return 0;
+}
+
+void Server::begin_shutdown() {
+  ctx_.shutting_down = true;
+  for (auto& w : workers_) w->begin_shutdown();
+}
+
+}  // namespace mirror::server
