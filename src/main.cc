@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "app/version.h"
 #include "base/log.h"
@@ -48,7 +49,9 @@ int main(int argc, char** argv) {
   }
 
   if (show_version) {
-    fmt::print("{}\n", mirror::app::version_text());
+    auto info = mirror::app::build_info();
+    fmt::print("mirror {} (commit {}, built {}, {})\n", info.version, info.git_commit, info.build_time,
+               mirror::app::compiler_name());
     return 0;
   }
 

@@ -3,8 +3,8 @@
 // Every field says what it means and its default. The same facts live in the key table
 // (keys.cc), from which YAML parsing, MIRROR_* environment names, unknown-key detection,
 // dump_yaml() and the checks against docs/configuration.md are all derived. When you add a field
-// here, add its row to keys.cc, docs/configuration.md and config/mirror.yaml (a unit test fails
-// until all four agree).
+// here, add its row to keys.cc, then to docs/configuration.md and config/mirror.yaml (unit tests
+// fail until those two match keys.cc).
 //
 // The YAML key names under `server:`, `redis:`, `logging:` and `metrics:` are the Go original's,
 // so an existing Mirror config.yaml loads unchanged.
@@ -27,8 +27,8 @@ inline constexpr uint64_t kMiB = 1024 * kKiB;
 // Lowest TLS version accepted on the TCP listeners. QUIC always uses TLS 1.3 (RFC 9001).
 enum class TlsVersion { k1_2, k1_3 };
 
-// QUIC congestion controller (ngtcp2_cc_algo). "bbr2" is accepted for forward compatibility;
-// with ngtcp2 0.12 the server maps it to its BBR implementation (bbr2 was removed upstream).
+// QUIC congestion controller; the values map one-to-one to ngtcp2 0.12's ngtcp2_cc_algo
+// (NGTCP2_CC_ALGO_RENO, _CUBIC, _BBR, _BBR2).
 enum class CongestionControl { kReno, kCubic, kBbr, kBbr2 };
 
 // When a QUIC Retry (address validation, RFC 9000 §8.1.2) is sent to a new client.
@@ -148,8 +148,18 @@ struct Metrics {
                       // listener on this port (what the Go original did, on 9090)
 };
 
+// `health:` — the checkers behind /health and /ready.
+struct Health {
+  std::string disk_path = "/";                  // filesystem the disk checker watches (statvfs)
+  uint64_t disk_min_free = 1024 * kMiB;         // down below this many free bytes (or >90% used)
+  uint64_t memory_limit = 8192 * kMiB;          // process RSS limit; down above 90% of it
+  Duration check_timeout = 5s;                  // a checker taking longer reports down
+  Duration interval = 30s;                      // background refresh of the cached /ready result
+};
+
 struct Config {
   Server server;
+  Health health;
   Logging logging;
   Redis redis;
   Metrics metrics;

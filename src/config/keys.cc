@@ -166,7 +166,8 @@ std::vector<Key> bind(Config& c) {
               "With retry: auto, handshakes in progress on a worker before Retry is used."),
       integer("server.alt_svc_max_age", &s.alt_svc_max_age, 0, 1'000'000'000,
               "Seconds in the Alt-Svc header that advertises HTTP/3 on TCP; 0 = no header."),
-      text("server.qlog_dir", &s.qlog_dir, "Write a qlog file per QUIC connection here; empty = off."),
+      text("server.qlog_dir", &s.qlog_dir,
+           "Write a qlog file per QUIC connection here; empty = off."),
       // server: workers
       integer("server.workers", &s.workers, 0, 1024,
               "Worker threads, each with its own event loop; 0 = number of CPU cores."),
@@ -225,6 +226,17 @@ std::vector<Key> bind(Config& c) {
       integer("redis.pool_size", &c.redis.pool_size, 1, 1'000'000, "Connections per process."),
       integer("redis.min_idle_conns", &c.redis.min_idle_conns, 0, 1'000'000,
               "Connections kept open when idle; at most pool_size."),
+      // health
+      text("health.disk_path", &c.health.disk_path, "Filesystem watched by the disk checker.",
+           not_empty),
+      size("health.disk_min_free", &c.health.disk_min_free, 0, kVarintMax,
+           "The disk check is down below this many free bytes (or above 90% used)."),
+      size("health.memory_limit", &c.health.memory_limit, 1, kVarintMax,
+           "Process RSS limit; the memory check is down above 90% of it."),
+      duration("health.check_timeout", &c.health.check_timeout, kMillisecond,
+               "A health checker taking longer reports down (\"Health check timed out\")."),
+      duration("health.interval", &c.health.interval, kMillisecond,
+               "How often checks run in the background to refresh the cached /ready result."),
       // metrics
       flag("metrics.enabled", &c.metrics.enabled, "Serve Prometheus metrics."),
       text("metrics.path", &c.metrics.path, "URL path of the metrics endpoint.", url_path),

@@ -1,6 +1,6 @@
 // Loading the configuration: defaults < YAML file < MIRROR_* environment < command-line overrides.
 //
-//   auto cfg = mirror::config::load({.file = path, .env = environ, .overrides = {"server.workers=2"}});
+//   auto cfg = config::load({.file = path, .env = environ, .overrides = {"server.workers=2"}});
 //   if (!cfg) { fmt::print(stderr, "{}\n", cfg.error().message); return 2; }
 //
 // Every error is one line that names the key and the offending value, e.g.

@@ -20,7 +20,8 @@ std::span<const std::string_view> names_of(TlsVersion*) { return kTlsVersions; }
 std::span<const std::string_view> names_of(CongestionControl*) { return kCongestionControls; }
 std::span<const std::string_view> names_of(RetryMode*) { return kRetryModes; }
 std::span<const std::string_view> names_of(log::Format*) { return kLogFormats; }
-static_assert(static_cast<int>(log::Format::kText) == 0 && static_cast<int>(log::Format::kJson) == 1);
+static_assert(static_cast<int>(log::Format::kText) == 0 &&
+              static_cast<int>(log::Format::kJson) == 1);  // kLogFormats' order
 
 std::string lower(std::string_view s) {
   std::string out;
@@ -187,9 +188,12 @@ std::string assign(const Key& key, const Input& in) {
     case Kind::kSize: {
       auto bytes = parse_size(trim(text));
       if (!bytes) return bytes.error().message;
-      if (*bytes < static_cast<uint64_t>(key.min) || *bytes > static_cast<uint64_t>(key.max)) {
-        return fmt::format("{} is out of range ({}-{})", quote(text),
-                           format_size(static_cast<uint64_t>(key.min)),
+      if (*bytes < static_cast<uint64_t>(key.min)) {
+        return fmt::format("{} is below the minimum ({})", quote(text),
+                           format_size(static_cast<uint64_t>(key.min)));
+      }
+      if (*bytes > static_cast<uint64_t>(key.max)) {
+        return fmt::format("{} is above the maximum ({})", quote(text),
                            format_size(static_cast<uint64_t>(key.max)));
       }
       *std::get<uint64_t*>(key.field) = *bytes;

@@ -135,15 +135,6 @@ void for_each_list_element(std::string_view list, Fn&& fn) {
   }
 }
 
-bool has_connection_option(std::string_view list, std::string_view option) {
-  bool found = false;
-  for_each_list_element(list, [&](std::string_view e) {
-    found = http::iequals(e, option);
-    return !found;
-  });
-  return found;
-}
-
 // Transfer-Encoding: only "chunked" as the final (and only) coding is accepted. Returns 0 when it
 // is, else the status: 400 if chunked is missing from the end or the list is malformed (the body
 // length would be ambiguous), 501 for codings we do not implement.
@@ -186,6 +177,15 @@ int check_transfer_encoding(std::string_view list, std::string& message) {
 }
 
 }  // namespace
+
+bool list_has_token(std::string_view list, std::string_view token) {
+  bool found = false;
+  for_each_list_element(list, [&](std::string_view e) {
+    found = http::iequals(e, token);
+    return !found;
+  });
+  return found;
+}
 
 RequestParser::Step RequestParser::parse(std::string_view in) {
   size_t used = 0;
@@ -466,10 +466,10 @@ RequestParser::Step RequestParser::finish_head() {
 
   std::string connection = h.joined("connection");
   if (head_.minor_version == 1) {
-    head_.keep_alive = !has_connection_option(connection, "close");
+    head_.keep_alive = !list_has_token(connection, "close");
   } else {
-    head_.keep_alive = has_connection_option(connection, "keep-alive") &&
-                       !has_connection_option(connection, "close");
+    head_.keep_alive = list_has_token(connection, "keep-alive") &&
+                       !list_has_token(connection, "close");
   }
 
   switch (head_.framing) {
@@ -502,7 +502,8 @@ RequestParser::Step RequestParser::parse_chunk_size(std::string_view in) {
   Line line = next_line(in);
   switch (line.status) {
     case LineStatus::kPartial:
-      if (in.size() > kMaxChunkSizeLine) return fail(400, "chunk size line too long");
+      // +1: the CR of a line of exactly the maximum length may already be here.
+      if (in.size() > kMaxChunkSizeLine + 1) return fail(400, "chunk size line too long");
       return {Event::kNeedMore, 0};
     case LineStatus::kBareLf: return fail(400, "bare LF line ending in chunked body");
     case LineStatus::kBareCr: return fail(400, "bare CR in chunked body");

@@ -42,6 +42,9 @@ struct RequestHead {
   bool expect_continue = false;  // "Expect: 100-continue" on an HTTP/1.1 request
 };
 
+// True if a comma-separated field value (e.g. Connection) lists `token`, case-insensitively.
+bool list_has_token(std::string_view list, std::string_view token);
+
 class RequestParser {
  public:
   enum class Event {

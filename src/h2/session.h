@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -97,6 +98,7 @@ class Session final : public net::StreamSession {
   // Request side.
   void end_of_header_block(Stream& stream, const nghttp2_frame& frame);
   void dispatch(Stream& stream);
+  void run_handlers();
   void reject(Stream& stream, int status, std::string_view message);
 
   // Serializes queued frames into the transport, up to the high-water mark, then closes the
@@ -114,17 +116,20 @@ class Session final : public net::StreamSession {
   Options opts_;
   Nghttp2Session session_;
   std::unordered_map<int32_t, std::shared_ptr<Stream>> streams_;
+  // Complete requests from the current input, handed to the handler once nghttp2 has parsed it
+  // all: a stream reset in the same read (Rapid Reset) never reaches the application.
+  std::vector<std::shared_ptr<Stream>> ready_;
   std::vector<uint8_t> out_;  // frames coalesced into one transport write
 
   enum class Timer { kNone, kIdle, kGoawayDelay };
   Timer timer_ = Timer::kNone;
-  int nghttp2_depth_ = 0;        // >0 while inside nghttp2_session_mem_recv/mem_send
+  int nghttp2_depth_ = 0;         // >0 while inside nghttp2_session_mem_recv/mem_send
   bool flush_requested_ = false;  // flush() was called while inside nghttp2
   bool reading_paused_ = false;
-  bool shutting_down_ = false;    // shutdown notice sent
-  bool final_goaway_ = false;     // last GOAWAY submitted: no new streams
+  bool shutting_down_ = false;      // shutdown notice sent
+  bool final_goaway_ = false;       // last GOAWAY submitted: no new streams
   bool fatal_goaway_sent_ = false;  // GOAWAY with an error code went out: close, do not drain
-  bool closed_ = false;           // transport closed or asked to close
+  bool closed_ = false;             // transport closed or asked to close
 
   int64_t date_second_ = -1;
   std::string date_;

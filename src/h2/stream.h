@@ -17,7 +17,7 @@ class Session;
 
 class Stream final : public http::Exchange {
  public:
-  Stream(Session* session, int32_t id, uint64_t max_body_size);
+  Stream(Session* session, int32_t id);
 
   // http::Exchange
   void respond(http::Response response) override;
@@ -41,14 +41,13 @@ class Stream final : public http::Exchange {
 
   Session* session_;  // nullptr once the stream closed or the session went away
   int32_t id_;
-  uint64_t max_body_size_;
 
   // Request side, while headers and body arrive.
-  size_t block_fields_ = 0;       // in the current header block
+  size_t block_fields_ = 0;  // in the current header block
   size_t block_bytes_ = 0;
   bool in_trailers_ = false;
   bool fields_too_large_ = false;
-  std::string cookie_;            // h2 splits Cookie into crumbs; joined with "; " (RFC 9113 8.2.3)
+  std::string cookie_;  // h2 splits Cookie into crumbs; joined with "; " (RFC 9113 8.2.3)
   bool request_complete_ = false;  // END_STREAM received
   bool rejected_ = false;          // answered by the session itself (4xx); the handler never runs
   bool dispatched_ = false;        // handed to the handler
@@ -62,7 +61,8 @@ class Stream final : public http::Exchange {
   bool end_stream_sent_ = false;
   bool body_eof_ = false;
   bool deferred_ = false;          // read_body returned NGHTTP2_ERR_DEFERRED
-  bool resume_requested_ = false;  // resume() while read_body was running
+  bool in_read_ = false;           // inside the body's read()
+  bool resume_requested_ = false;  // resume() from inside the body's read()
   bool closed_ = false;
   uint64_t body_bytes_ = 0;
 };

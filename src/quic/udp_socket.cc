@@ -208,7 +208,7 @@ UdpSocket::SendStatus UdpSocket::send_one(const ngtcp2_addr& local, const ngtcp2
     n = sendmsg(fd_.get(), &msg, 0);
   } while (n < 0 && errno == EINTR);
   if (n >= 0) {
-    if (data.size() > gso_size) ++gso_sends_;
+    if (data.size() > gso_size) gso_sends_.fetch_add(1, std::memory_order_relaxed);
     return SendStatus::kOk;
   }
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return SendStatus::kBlocked;

@@ -7,6 +7,7 @@
 #include <ngtcp2/ngtcp2.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -49,7 +50,7 @@ class UdpSocket {
   SendStatus send(const ngtcp2_addr& local, const ngtcp2_addr& remote, uint8_t ecn,
                   std::span<const uint8_t> data, size_t gso_size, size_t* sent_bytes = nullptr);
 
-  uint64_t gso_sends() const { return gso_sends_; }
+  uint64_t gso_sends() const { return gso_sends_.load(std::memory_order_relaxed); }
 
  private:
   UdpSocket() = default;
@@ -62,7 +63,7 @@ class UdpSocket {
   UniqueFd fd_;
   Address bound_;
   bool gso_ = false;
-  uint64_t gso_sends_ = 0;
+  std::atomic<uint64_t> gso_sends_{0};
   std::vector<uint8_t> buffers_;  // kBatch * kBufferSize
 };
 

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/health.h"
+#include "app/version.h"
 #include "quic/endpoint.h"
 #include "server/worker.h"
 #include "tls/anti_replay.h"
@@ -27,12 +28,10 @@ struct MainLoop {
   ev_signal sigterm{}, sigint{}, sighup{};
   ev_async drained{};
   ev_timer deadline{};
-  ev_timer health{};
   Server* server = nullptr;
   std::function<void()> on_signal;
   std::function<void()> on_drained;
   std::function<void()> on_deadline;
-  std::function<void()> on_health;
   int signals_seen = 0;
 };
 
@@ -52,7 +51,6 @@ void signal_cb(struct ev_loop*, ev_signal* w, int) noexcept {
 }
 void drained_cb(struct ev_loop*, ev_async*, int) noexcept { g_main->on_drained(); }
 void deadline_cb(struct ev_loop*, ev_timer*, int) noexcept { g_main->on_deadline(); }
-void health_cb(struct ev_loop*, ev_timer*, int) noexcept { g_main->on_health(); }
 
 }  // namespace
 
@@ -65,14 +63,12 @@ Status Server::prepare() {
   auto creds = tls::Credentials::load({s.tls_cert_file, s.tls_key_file, s.state_dir});
   if (!creds) return creds.error();
   ctx_.credentials = std::move(creds.value());
-  if (ctx_.credentials->self_signed_dev()) {
-    spdlog::info("development certificate {} (SHA-256 {}, SPKI {})", ctx_.credentials->cert_path(),
-                 ctx_.credentials->fingerprint_sha256(), ctx_.credentials->spki_sha256_base64());
-  }
   auto keys = tls::TicketKeys::from_config(s.ticket_key_file);
   if (!keys) return keys.error();
   ctx_.ticket_keys = std::move(keys.value());
-  ctx_.anti_replay = std::make_shared<tls::AntiReplay>();
+  auto anti_replay = tls::AntiReplay::create();
+  if (!anti_replay) return anti_replay.error();
+  ctx_.anti_replay = std::move(anti_replay.value());
 
   ctx_.workers = s.workers > 0 ? static_cast<int>(s.workers)
                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -80,12 +76,20 @@ Status Server::prepare() {
     ctx_.alt_svc = fmt::format("h3=\":{}\"; ma={}", s.http3_port, s.alt_svc_max_age);
   }
   if (s.enable_http3) {
-    auto shared = quic::Shared::create(ctx_.credentials, ctx_.ticket_keys, ctx_.anti_replay,
-                                       s.ticket_key_file);
+    auto shared = quic::Shared::create(ctx_.credentials, ctx_.ticket_keys,
+                                       s.enable_0rtt ? ctx_.anti_replay : nullptr, ctx_.workers,
+                                       !s.ticket_key_file.empty());
     if (!shared) return shared.error();
     ctx_.quic_shared = std::move(shared.value());
   }
-  ctx_.health = app::make_health_manager(ctx_.config);
+  const auto& h = ctx_.config.health;
+  ctx_.health = std::make_shared<app::HealthManager>(app::HealthManager::Options{
+      .check_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(h.check_timeout),
+      .version = std::string(app::build_info().version)});
+  ctx_.health->add_checker("disk", app::disk_checker(h.disk_path, 0.9, h.disk_min_free));
+  ctx_.health->add_checker("memory", app::memory_checker(h.memory_limit, 0.9));
+  ctx_.health->refresh();  // so /ready is meaningful from the first request
+  ctx_.health->start_periodic(std::chrono::duration_cast<std::chrono::milliseconds>(h.interval));
 
   for (int i = 0; i < ctx_.workers; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, ctx_));
@@ -148,7 +152,6 @@ int Server::run() {
     spdlog::warn("shutdown_timeout reached: closing remaining connections");
     ev_break(main.loop, EVBREAK_ALL);
   };
-  main.on_health = [&] { ctx_.health->refresh_async(); };
 
   ev_signal_init(&main.sigterm, signal_cb, SIGTERM);
   ev_signal_init(&main.sigint, signal_cb, SIGINT);
@@ -160,8 +163,6 @@ int Server::run() {
   ev_async_init(&main.drained, drained_cb);
   ev_async_start(main.loop, &main.drained);
   ev_init(&main.deadline, deadline_cb);
-  ev_timer_init(&main.health, health_cb, 30., 30.);
-  ev_timer_start(main.loop, &main.health);
 
   ev_run(main.loop, 0);
 

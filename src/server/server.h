@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "config/config.h"
 
 namespace mirror::tls {

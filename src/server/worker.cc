@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "h3/session.h"
 #include "quic/endpoint.h"
 #include "server/routes.h"
 #include "server/server.h"
 #include "server/session_factory.h"
+#include "tls/anti_replay.h"
 #include "tls/credentials.h"
 #include "tls/stream_session.h"
 
@@ -50,8 +52,9 @@ Status Worker::bind() {
     }
   }
   if (s.enable_http3) {
-    quic_ = std::make_unique<quic::Endpoint>(thread_.loop(), id_, quic_options(ctx_.config),
-                                             ctx_.quic_shared, *pipeline_);
+    auto qopts = quic_options(ctx_.config);
+    quic_ = std::make_unique<quic::Endpoint>(thread_.loop(), id_, qopts, ctx_.quic_shared,
+                                             h3::make_application_factory(*pipeline_));
     auto st = quic_->start(s.listen_addresses);
     if (!st) return st;
     quic_->set_forwarder([this](int target, quic::Datagram dg) {
@@ -69,6 +72,8 @@ Status Worker::bind() {
 void Worker::start(std::function<void()> on_drained) {
   on_drained_ = std::move(on_drained);
   thread_.start([this] {
+    // GnuTLS anti-replay handles are per thread; take ours before the first 0-RTT ticket arrives.
+    if (ctx_.anti_replay) ctx_.anti_replay->get();
     for (auto& a : acceptors_) a->start();
   });
 }
@@ -84,7 +89,10 @@ void Worker::begin_shutdown() {
     for (auto* c : conns) {
       if (conns_.count(c)) c->request_shutdown();
     }
-    if (quic_) quic_->request_shutdown([this] { check_drained(); });
+    if (quic_) {
+      quic_->set_on_drained([this] { check_drained(); });
+      quic_->request_shutdown();
+    }
     check_drained();
   });
 }

@@ -8,11 +8,13 @@
 // this one store. GnuTLS prefixes each key with that per-object window start; we drop the prefix
 // so a replay is caught whichever worker it reaches.
 //
-// GnuTLS behaviour to know (lib/tls13/anti_replay.c): early data is refused for tickets issued
-// before the current recording window started, and the window restarts when a check arrives more
-// than `window` after its start. On a busy server 0-RTT therefore works with tickets up to about
-// one to two windows old; a larger window admits older tickets (but a longer replay horizon for
-// the store to cover).
+// GnuTLS behaviour to know (lib/tls13/anti_replay.c, 3.7.9): a handle refuses early data for
+// tickets issued before its recording window started, and the window restarts whenever a check
+// arrives more than `window` after its start. So on a busy server 0-RTT is accepted only for
+// tickets up to about one window old (10 s by default); older tickets still resume, in 1-RTT.
+// A larger window admits older tickets; the store then remembers ClientHellos that much longer,
+// so replays stay refused. Call get() once on each worker thread at start-up, so tickets issued
+// by other workers before this worker's first connection are not refused 0-RTT there.
 #pragma once
 
 #include <gnutls/gnutls.h>

@@ -177,8 +177,12 @@ Result<void> ServerSession::read_records() {
     }
     if (n == GNUTLS_E_REHANDSHAKE) {
       // A TLS 1.2 client asked to renegotiate; we never do. A warning alert says so, and the
-      // connection carries on.
+      // connection carries on. GnuTLS keeps the ClientHello queued and reports it once more as
+      // an unexpected packet (discarding it) on the next read; that one is expected.
       gnutls_alert_send(session_.get(), GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
+      discard_client_hello_ = true;
+    } else if (n == GNUTLS_E_UNEXPECTED_PACKET && discard_client_hello_) {
+      discard_client_hello_ = false;
     } else if (n != GNUTLS_E_INTERRUPTED && gnutls_error_is_fatal(static_cast<int>(n))) {
       failed_ = true;
       gnutls_alert_send_appropriate(session_.get(), static_cast<int>(n));

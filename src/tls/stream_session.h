@@ -41,6 +41,8 @@ class ServerSession {
   Result<void> feed(std::span<const uint8_t> ciphertext);
 
   bool handshake_done() const { return handshake_done_; }
+  // A handshake or record error happened: flush ciphertext_out() (it may hold an alert), close.
+  bool failed() const { return failed_; }
   // The negotiated ALPN protocol ("h2", "http/1.1"), empty if the client offered none.
   std::string_view alpn() const { return alpn_; }
   // "TLS1.3" / "TLS1.2" once the handshake is done.
@@ -87,6 +89,7 @@ class ServerSession {
   bool peer_closed_ = false;
   bool shutdown_sent_ = false;
   bool failed_ = false;
+  bool discard_client_hello_ = false;  // a declined renegotiation's ClientHello is still queued
 };
 
 }  // namespace mirror::tls

@@ -7,9 +7,8 @@ namespace mirror::web {
 
 Pipeline::Pipeline()
     : not_found_([](Context& ctx) { send_error(ctx, ErrorType::kNotFound, "endpoint not found"); }),
-      method_not_allowed_([](Context& ctx) {
-        send_error(ctx, 405, ErrorType::kValidation, "Method not allowed");
-      }),
+      method_not_allowed_(
+          [](Context& ctx) { send_error(ctx, 405, ErrorType::kValidation, "Method not allowed"); }),
       options_([](Context& ctx) {
         ctx.res().status = 204;
         ctx.send();
@@ -75,7 +74,7 @@ void Pipeline::handle(std::shared_ptr<http::Exchange> exchange) {
   if (!ctx->sent() && !ctx->deferred()) {
     log::event(spdlog::level::err, "bug: handler returned without sending or deferring",
                {{"method", req.method_str.empty() ? http::method_name(req.method)
-                                                 : std::string_view(req.method_str)},
+                                                  : std::string_view(req.method_str)},
                 {"path", std::string_view(req.path)},
                 {"route", std::string_view(ctx->route_pattern())},
                 {"request_id", std::string_view(ctx->request_id())}});

@@ -4,30 +4,48 @@ namespace mirror::web {
 
 std::string_view error_type_name(ErrorType t) {
   switch (t) {
-    case ErrorType::kValidation: return "VALIDATION_ERROR";
-    case ErrorType::kUnauthorized: return "UNAUTHORIZED";
-    case ErrorType::kForbidden: return "FORBIDDEN";
-    case ErrorType::kNotFound: return "NOT_FOUND";
-    case ErrorType::kTimeout: return "TIMEOUT";
-    case ErrorType::kConflict: return "CONFLICT";
-    case ErrorType::kRateLimit: return "RATE_LIMIT";
-    case ErrorType::kInternal: return "INTERNAL_ERROR";
-    case ErrorType::kServiceDown: return "SERVICE_DOWN";
+    case ErrorType::kValidation:
+      return "VALIDATION_ERROR";
+    case ErrorType::kUnauthorized:
+      return "UNAUTHORIZED";
+    case ErrorType::kForbidden:
+      return "FORBIDDEN";
+    case ErrorType::kNotFound:
+      return "NOT_FOUND";
+    case ErrorType::kTimeout:
+      return "TIMEOUT";
+    case ErrorType::kConflict:
+      return "CONFLICT";
+    case ErrorType::kRateLimit:
+      return "RATE_LIMIT";
+    case ErrorType::kInternal:
+      return "INTERNAL_ERROR";
+    case ErrorType::kServiceDown:
+      return "SERVICE_DOWN";
   }
   return "INTERNAL_ERROR";
 }
 
 int error_type_status(ErrorType t) {
   switch (t) {
-    case ErrorType::kValidation: return 400;
-    case ErrorType::kUnauthorized: return 401;
-    case ErrorType::kForbidden: return 403;
-    case ErrorType::kNotFound: return 404;
-    case ErrorType::kTimeout: return 408;
-    case ErrorType::kConflict: return 409;
-    case ErrorType::kRateLimit: return 429;
-    case ErrorType::kInternal: return 500;
-    case ErrorType::kServiceDown: return 503;
+    case ErrorType::kValidation:
+      return 400;
+    case ErrorType::kUnauthorized:
+      return 401;
+    case ErrorType::kForbidden:
+      return 403;
+    case ErrorType::kNotFound:
+      return 404;
+    case ErrorType::kTimeout:
+      return 408;
+    case ErrorType::kConflict:
+      return 409;
+    case ErrorType::kRateLimit:
+      return 429;
+    case ErrorType::kInternal:
+      return 500;
+    case ErrorType::kServiceDown:
+      return 503;
   }
   return 500;
 }

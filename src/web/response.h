@@ -3,10 +3,9 @@
 // Each helper fills ctx.res() (keeping headers middleware already set) and sends it.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "web/context.h"
 

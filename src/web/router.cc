@@ -1,9 +1,9 @@
 #include "web/router.h"
 
+#include <fmt/core.h>
+
 #include <optional>
 #include <stdexcept>
-
-#include <fmt/core.h>
 
 #include "web/url.h"
 
@@ -24,7 +24,8 @@ uint32_t method_bit(Method m) { return 1u << method_index(m); }
 bool valid_param_name(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -171,14 +172,16 @@ Router& Router::group(std::string_view prefix) {
     throw std::invalid_argument(fmt::format("route group prefix must start with '/': {}", prefix));
   }
   while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
-  groups_.push_back(std::unique_ptr<Router>(new Router(this, prefix_ + std::string(prefix), tree_)));
+  groups_.push_back(
+      std::unique_ptr<Router>(new Router(this, prefix_ + std::string(prefix), tree_)));
   return *groups_.back();
 }
 
 Router& Router::add(Method method, std::string_view pattern_in, HandlerFn handler) {
   std::string pattern = prefix_ + std::string(pattern_in);
   auto fail = [&](std::string_view why) {
-    throw std::invalid_argument(fmt::format("route {} {}: {}", http::method_name(method), pattern, why));
+    throw std::invalid_argument(
+        fmt::format("route {} {}: {}", http::method_name(method), pattern, why));
   };
   if (pattern_in.empty() || pattern_in.front() != '/') fail("pattern must start with '/'");
   if (method == Method::kOther) fail("method cannot be routed");
@@ -206,7 +209,8 @@ Router& Router::add(Method method, std::string_view pattern_in, HandlerFn handle
       }
       n = n->param.get();
     } else {
-      if (seg.find_first_of("{}*") != std::string_view::npos) fail("'{', '}' or '*' inside a segment");
+      if (seg.find_first_of("{}*") != std::string_view::npos)
+        fail("'{', '}' or '*' inside a segment");
       Node* child = const_cast<Node*>(n->find_static(seg));
       if (!child) {
         n->statics.emplace_back(std::string(seg), std::make_unique<Node>());
