@@ -48,6 +48,8 @@ bool Session::on_data(std::span<const uint8_t> data) {
 
 void Session::on_writable() {
   if (state_ != State::kWriting) return;
+  // Still full: stay blocked, and keep the write timeout running from when we first blocked.
+  if (blocked_ && transport_.pending_write_bytes() >= opts_.write_high_water) return;
   if (blocked_) {
     blocked_ = false;
     set_timer(Timer::kNone);
@@ -290,9 +292,10 @@ void Session::write_body() {
       return;
     }
     if (transport_.pending_write_bytes() >= opts_.write_high_water) {
+      // The transport calls on_writable() once its queue drains. (Not want_write(): that asks
+      // for a call on the next loop pass, which would spin while the queue is still full.)
       blocked_ = true;
       set_timer(Timer::kWrite);
-      transport_.want_write();
       return;
     }
     size_t want = opts_.body_chunk_size;
@@ -354,7 +357,7 @@ void Session::finish_response() {
   http::Completion done{status_sent_, body_sent_, false};
   std::shared_ptr<Exchange> ex = std::move(exchange_);
   ex->detach();
-  // A producer that was cut off at its promised length, or skipped (HEAD), did not finish.
+  // Release the body now; a producer cut off at its Content-Length is simply destroyed.
   response_ = http::Response{};
   body_reader_.reset();
   served_any_ = true;

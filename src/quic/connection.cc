@@ -157,7 +157,11 @@ Connection::~Connection() {
   close_timer_.stop();
   shutdown_timer_.stop();
   if (app_) app_->connection_lost();
+  // Application first (it uses the connection), then the ngtcp2 connection (its destructor may
+  // still write the last qlog record and refers to the TLS session), then TLS, then the qlog file.
   app_.reset();
+  conn_.reset();
+  tls_.reset();
   if (qlog_) fclose(qlog_);
 }
 

@@ -144,9 +144,9 @@ class Connection {
   ConnectionHost& host_;
   const ApplicationFactory& factory_;
   ngtcp2_crypto_conn_ref conn_ref_{};
-  // Destruction order (reverse of declaration): application, then TLS, then the ngtcp2 conn.
-  std::unique_ptr<ngtcp2_conn, ConnDeleter> conn_;
+  // Destroyed explicitly in ~Connection: application, ngtcp2 connection, TLS session.
   std::unique_ptr<TlsSession> tls_;
+  std::unique_ptr<ngtcp2_conn, ConnDeleter> conn_;
   std::unique_ptr<Application> app_;
 
   ngtcp2_connection_close_error last_error_{};

@@ -13,6 +13,7 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr double kLingerSeconds = 2.0;
+constexpr size_t kWakeSessionBytes = 64 * 1024;
 constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 }  // namespace
@@ -29,7 +30,11 @@ TcpConnection::TcpConnection(struct ev_loop* loop, UniqueFd fd, std::string peer
   io_.init(loop, fd_.get(), EV_READ, [this](int revents) { on_io(revents); });
   timer_.init(loop, [this] { on_timer(); });
   kick_.init(loop, [this] {
-    if (session_ && !finished_) session_->on_writable();
+    if (session_ && !finished_) {
+      in_session_call_ = true;
+      session_->on_writable();
+      in_session_call_ = false;
+    }
     flush();
   });
   // Until a session exists, the timer bounds the TLS handshake / protocol sniffing.
@@ -68,6 +73,9 @@ void TcpConnection::write(std::span<const uint8_t> data) {
   } else {
     out_.append(reinterpret_cast<const char*>(data.data()), data.size());
   }
+  // A session that queued this much may have stopped producing (backpressure); it is told when
+  // the queue drains, even if the drain happens in the same flush (no EV_WRITE event then).
+  if (pending_write_bytes() >= kWakeSessionBytes) wake_session_on_drain_ = true;
   // Sockets are written from flush(), called after each event is handled, so many small writes
   // (h2 frames, pipelined h1 responses) become one send.
   if (!in_session_call_) flush();
@@ -225,6 +233,10 @@ void TcpConnection::flush() {
   if (out_pos_ == out_.size()) {
     out_.clear();
     out_pos_ = 0;
+    if (wake_session_on_drain_ && session_ && !closing_) {
+      wake_session_on_drain_ = false;
+      want_write();  // deferred on_writable(): never re-enter the session from its own call
+    }
     if (closing_ && !lingering_) {
       // Half-close so the peer sees EOF after our last byte, then keep reading (and discarding)
       // until its EOF or a short timeout: closing with unread input would send an RST that can

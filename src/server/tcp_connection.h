@@ -72,6 +72,7 @@ class TcpConnection final : public net::StreamTransport {
   bool finished_ = false;
   bool shutdown_requested_ = false;
   bool in_session_call_ = false;
+  bool wake_session_on_drain_ = false;  // see write()
 };
 
 // Builds the protocol session for a connection (the server fills in handler, limits, options).

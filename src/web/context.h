@@ -75,6 +75,8 @@ class Context : public std::enable_shared_from_this<Context> {
   // Hook run just before the response head is committed (to add headers, e.g. CORS).
   void before_send(std::function<void(Context&)> fn) { before_send_.push_back(std::move(fn)); }
   // Hook run when the exchange has ended (access log, metrics). Runs in registration order.
+  // Register before the response is sent: the exchange may end inside send() (small bodies), and
+  // hooks added after the end never run.
   void on_finish(std::function<void(Context&, const http::Completion&)> fn) {
     on_finish_.push_back(std::move(fn));
   }

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "h1/session.h"
@@ -158,16 +159,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           s->data.append(100, 'q');
           if (op & 0x10) s->eof = true;
         }
-        for (auto& ex : handler.finished) ex->resume();
-        for (auto& ex : handler.waiting) ex->resume();
+        // Snapshots: resuming or answering one exchange may finish it and dispatch the next
+        // pipelined request, which appends to these vectors.
+        for (auto& ex : std::vector(handler.finished)) ex->resume();
+        for (auto& ex : std::vector(handler.waiting)) ex->resume();
         break;
-      case 7:  // the application answers what it was holding
-        for (auto& ex : handler.waiting) {
+      case 7: {  // the application answers what it was holding
+        auto held = std::exchange(handler.waiting, {});
+        for (auto& ex : held) {
           handler.respond(*ex);
           handler.finished.push_back(ex);
         }
-        handler.waiting.clear();
         break;
+      }
       case 8:
         if (!transport.closed) session->request_shutdown();
         break;
@@ -180,7 +184,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   session.reset();
   // Everything the application still holds must now be inert.
-  for (auto& ex : handler.waiting) {
+  for (auto& ex : std::vector(handler.waiting)) {
     check(ex->closed());
     handler.respond(*ex);
     ex->resume();

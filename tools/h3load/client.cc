@@ -1,4 +1,5 @@
-// Client: connection lifecycle, QUIC packet I/O and timers. The HTTP/3 half is client_h3.cc.
+// Client: connection lifecycle and the ngtcp2 callbacks. Packet I/O and timers are in
+// client_io.cc, HTTP/3 in client_h3.cc.
 #include "h3load/client.h"
 
 #include <fmt/format.h>
@@ -127,6 +128,7 @@ void readcb(struct ev_loop*, ev_io* w, int) noexcept { self(w->data)->on_readabl
 void writecb(struct ev_loop*, ev_io* w, int) noexcept { self(w->data)->on_writable(); }
 void expirycb(struct ev_loop*, ev_timer* w, int) noexcept { self(w->data)->on_expiry(); }
 void inactivitycb(struct ev_loop*, ev_timer* w, int) noexcept { self(w->data)->on_inactivity(); }
+void lingercb(struct ev_loop*, ev_timer* w, int) noexcept { self(w->data)->on_linger_over(); }
 
 // H3LOAD_NGTCP2_LOG=FILE: ngtcp2's own debug log (huge; for chasing protocol problems).
 FILE* ngtcp2_log_file() {
@@ -166,6 +168,8 @@ Client::Client(Worker& worker, size_t index, uint64_t requests)
   expiry_timer_.data = this;
   ev_init(&inactivity_timer_, inactivitycb);
   inactivity_timer_.data = this;
+  ev_init(&linger_timer_, lingercb);
+  linger_timer_.data = this;
   build_request_headers();
 }
 
@@ -224,6 +228,7 @@ bool Client::connect() {
   if (std::getenv("H3LOAD_NGTCP2_LOG")) settings.log_printf = ngtcp2_log;
   settings.initial_ts = monotonic_ns();
   settings.cc_algo = opts_.cc;
+  settings.initial_rtt = opts_.initial_rtt_ns;
   settings.max_window = opts_.max_window;
   settings.max_stream_window = opts_.max_stream_window;
   settings.handshake_timeout = opts_.connect_timeout_ns ? opts_.connect_timeout_ns : UINT64_MAX;
@@ -276,6 +281,7 @@ void Client::teardown() {
   ev_io_stop(loop, &wev_);
   ev_timer_stop(loop, &expiry_timer_);
   ev_timer_stop(loop, &inactivity_timer_);
+  ev_timer_stop(loop, &linger_timer_);
   requests_.clear();
   tx_.reset(0);
   h3_.reset();  // nghttp3 first, then QUIC, then TLS, then the socket
@@ -421,10 +427,11 @@ void Client::end_connection(End how, bool send_close) {
 
 void Client::finish() {
   state_ = State::kFinished;
-  const uint64_t now = monotonic_ns();
+  // Per-client rate over its active span: first connection (or main phase) to last response.
   const uint64_t start = std::max(first_start_ns_, worker_.main_start_ns());
-  if (completed_ > 0 && now > start) {
-    stats_.client_rps.add(static_cast<double>(completed_) / seconds_since(start, now));
+  if (completed_ > 0 && last_completed_ns_ > start) {
+    stats_.client_rps.add(static_cast<double>(completed_) /
+                          seconds_since(start, last_completed_ns_));
   }
   if (opts_.verbose) fmt::print(stderr, "client {}: finished\n", index_);
   worker_.on_client_finished();

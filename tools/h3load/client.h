@@ -38,13 +38,13 @@ class Client {
 
   void start();  // opens the first connection
   void stop();   // end of -D: close the connection now; in-flight requests are not counted
-  bool finished() const { return state_ == State::kFinished; }
 
-  // libev entry points.
+  // libev entry points (client_io.cc).
   void on_readable();
   void on_writable();
   void on_expiry();
   void on_inactivity();
+  void on_linger_over();
 
   // ngtcp2 callbacks (client.cc).
   int on_recv_rx_key(ngtcp2_crypto_level level);
@@ -70,7 +70,9 @@ class Client {
   const std::string& body() const;
 
  private:
-  enum class State { kIdle, kHandshake, kConnected, kFinished };
+  // kLingering: all work on this connection is done; it stays open briefly so our final ACKs
+  // reach the server (which then sees its streams complete) before CONNECTION_CLOSE.
+  enum class State { kIdle, kHandshake, kConnected, kLingering, kFinished };
   // How a connection ended, which decides what happens to its requests and the client.
   enum class End {
     kDrained,   // no requests left on it (done, or GOAWAY): reconnect only if work remains
@@ -92,13 +94,14 @@ class Client {
   // Opens streams until -m are in flight, the work is done, or stream credit runs out.
   bool fill_requests();
   bool submit_request();
-  // Packet I/O and timers (client.cc).
+  // Packet I/O and timers (client_io.cc).
   bool write_packets();
   bool flush_packets();
   void update_timer();
   void after_io();
   void settle();
   void on_read_error(int liberr);
+  void note_rx_gap();
   void fail(int liberr);    // ngtcp2 error: close with a transport error, connection lost
   void fail_h3(int h3err);  // nghttp3 error: close with an application error, connection lost
   void end_connection(End how, bool send_close);
@@ -122,10 +125,11 @@ class Client {
   bool got_first_byte_ = false;
   int losses_in_a_row_ = 0;  // connections lost without any completed request in between
   uint64_t connect_start_ns_ = 0;
-  uint64_t last_activity_ns_ = 0;
-  uint64_t last_rx_ns_ = 0;  // last response bytes, for --timeout
+  uint64_t last_activity_ns_ = 0;  // last response bytes (or first request), for --timeout
+  uint64_t last_rx_ns_ = 0;        // last datagram, for the -v "no datagram for" diagnostic
   uint64_t first_start_ns_ = 0;
-  uint64_t completed_ = 0;  // measured requests completed, for the per-client req/s row
+  uint64_t completed_ = 0;       // measured requests completed, for the per-client req/s row
+  uint64_t last_completed_ns_ = 0;
 
   // Per-connection state; reset() order matters: h3 before QUIC before TLS before the socket.
   mirror::UniqueFd fd_;
@@ -143,6 +147,7 @@ class Client {
   ev_io wev_{};
   ev_timer expiry_timer_{};
   ev_timer inactivity_timer_{};
+  ev_timer linger_timer_{};
 };
 
 }  // namespace h3load

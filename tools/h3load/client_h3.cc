@@ -250,9 +250,11 @@ int Client::on_h3_stream_close(int64_t stream_id, uint64_t app_error_code) {
   if (complete) losses_in_a_row_ = 0;
   if (r.measured) {
     ++stats_.req_done;
+    stats_.last_done_ns = monotonic_ns();
     if (complete) {
       ++stats_.req_completed;
       ++completed_;
+      last_completed_ns_ = monotonic_ns();
       stats_.request_time.add(static_cast<double>(monotonic_ns() - r.start_ns) / 1e9);
       if (r.status / 100 < static_cast<int>(stats_.status.size())) ++stats_.status[r.status / 100];
       ++(ok ? stats_.req_status_success : stats_.req_failed);

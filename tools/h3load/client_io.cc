@@ -37,6 +37,7 @@ void Client::on_readable() {
       end_connection(End::kLost, false);
       return;
     }
+    if (n > 0 && opts_.verbose) note_rx_gap();
     for (int i = 0; i < n; ++i) {
       ++stats_.udp_recv;
       if (rx.truncated(i)) continue;  // larger than we advertised: not a packet we can use
@@ -56,6 +57,22 @@ void Client::on_readable() {
     if (static_cast<size_t>(n) < RecvBatch::kMessages) break;
   }
   after_io();
+}
+
+void Client::note_rx_gap() {
+  // -v diagnostic for stalls: how long the peer was silent and what our side thought of it.
+  const uint64_t now = monotonic_ns();
+  if (last_rx_ns_ && now - last_rx_ns_ > 100'000'000) {
+    ngtcp2_conn_stat cs;
+    ngtcp2_conn_get_conn_stat(conn_.get(), &cs);
+    fmt::print(stderr,
+               "client {}: no datagram for {:.1f} ms (srtt {:.2f} ms, pto_count {}, "
+               "bytes_in_flight {}, cwnd {}, {} requests in flight)\n",
+               index_, static_cast<double>(now - last_rx_ns_) / 1e6,
+               static_cast<double>(cs.smoothed_rtt) / 1e6, cs.pto_count, cs.bytes_in_flight,
+               cs.cwnd, requests_.size());
+  }
+  last_rx_ns_ = now;
 }
 
 void Client::on_read_error(int rv) {
@@ -83,9 +100,11 @@ void Client::on_expiry() {
   const int rv = ngtcp2_conn_handle_expiry(conn_.get(), monotonic_ns());
   if (rv != 0) {
     if (opts_.verbose) fmt::print(stderr, "client {}: {}\n", index_, ngtcp2_strerror(rv));
-    const bool silent = rv == NGTCP2_ERR_IDLE_CLOSE || rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT;
-    if (!silent) fail(rv);
-    else end_connection(End::kLost, false);
+    if (rv == NGTCP2_ERR_IDLE_CLOSE || rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
+      end_connection(End::kLost, false);  // nothing to tell a silent peer
+    } else {
+      fail(rv);
+    }
     return;
   }
   after_io();
@@ -224,7 +243,15 @@ void Client::update_timer() {
 void Client::settle() {
   if (state_ != State::kConnected || !requests_.empty()) return;
   if (has_work() && !goaway_) return;
-  // Nothing in flight and nothing more for this connection: close it politely.
+  // Nothing in flight and nothing more for this connection. Linger for twice our ACK delay (we
+  // keep ngtcp2's default max_ack_delay) so the last responses get acknowledged and the server
+  // sees its streams complete, then close politely in on_linger_over().
+  state_ = State::kLingering;
+  ev_timer_set(&linger_timer_, 2.0 * NGTCP2_DEFAULT_MAX_ACK_DELAY / 1e9, 0.);
+  ev_timer_start(worker_.loop(), &linger_timer_);
+}
+
+void Client::on_linger_over() {
   ngtcp2_connection_close_error_set_application_error(&last_error_, NGHTTP3_H3_NO_ERROR, nullptr,
                                                       0);
   end_connection(End::kDrained, true);

@@ -75,8 +75,10 @@ int run(const Options& opts) {
   RunResult r;
   for (const auto& w : workers) r.stats.merge(w->stats());
   r.timing_mode = opts.timing_mode();
-  // With -D the measured phase is exactly the duration (as h2load reports it).
-  r.elapsed_s = opts.timing_mode() ? opts.duration_s : static_cast<double>(end - start) / 1e9;
+  // With -D the measured phase is exactly the duration (as h2load reports it). With -n it ends
+  // when the last response completed, so the connections' closing linger is not counted.
+  const uint64_t last = r.stats.last_done_ns ? r.stats.last_done_ns : end;
+  r.elapsed_s = opts.timing_mode() ? opts.duration_s : static_cast<double>(last - start) / 1e9;
   r.requests_total = opts.timing_mode() ? r.stats.req_started : opts.requests;
   r.clients = opts.clients;
   r.threads = opts.threads;

@@ -119,7 +119,7 @@ uint64_t to_ns(double seconds) { return static_cast<uint64_t>(std::llround(secon
 
 // The raw strings CLI11 fills; converted and validated by finish().
 struct RawFlags {
-  std::string duration, warm_up, timeout, connect_timeout, idle_timeout;
+  std::string duration, warm_up, timeout, connect_timeout, idle_timeout, initial_rtt;
   std::string max_data, max_stream_data, cc = "cubic", data_file;
   std::vector<std::string> headers, uris;
   std::string method;
@@ -136,16 +136,20 @@ mirror::Status finish(RawFlags& raw, Options& o) {
     return {};
   };
   double timeout = 0, connect_timeout = o.connect_timeout_ns / 1e9, idle = o.idle_timeout_ns / 1e9;
+  double initial_rtt = o.initial_rtt_ns / 1e9;
   for (auto st : {seconds("-D", raw.duration, o.duration_s),
                   seconds("--warm-up-time", raw.warm_up, o.warm_up_s),
                   seconds("--timeout", raw.timeout, timeout),
                   seconds("--connect-timeout", raw.connect_timeout, connect_timeout),
-                  seconds("--idle-timeout", raw.idle_timeout, idle)}) {
+                  seconds("--idle-timeout", raw.idle_timeout, idle),
+                  seconds("--initial-rtt", raw.initial_rtt, initial_rtt)}) {
     if (!st) return st;
   }
   o.inactivity_timeout_ns = to_ns(timeout);
   o.connect_timeout_ns = to_ns(connect_timeout);
   o.idle_timeout_ns = to_ns(idle);
+  o.initial_rtt_ns = to_ns(initial_rtt);
+  if (o.initial_rtt_ns == 0) return make_error("options.initial_rtt", "--initial-rtt must be > 0");
 
   for (auto [flag, text, out] : {std::tuple{"--max-data", &raw.max_data, &o.max_data},
                                  std::tuple{"--max-stream-data", &raw.max_stream_data,
@@ -238,6 +242,8 @@ mirror::Result<Options> parse_options(int argc, char** argv) {
                  "(default: off)");
   app.add_option("--connect-timeout", raw.connect_timeout, "QUIC handshake timeout (default 10s)");
   app.add_option("--idle-timeout", raw.idle_timeout, "QUIC max_idle_timeout (default 30s)");
+  app.add_option("--initial-rtt", raw.initial_rtt,
+                 "RTT assumed before the first sample; paces the first flights (default 333ms)");
   app.add_option("--cc", raw.cc, "Congestion control: reno, cubic, bbr, bbr2")
       ->capture_default_str();
   app.add_option("--sni", o.sni, "TLS server name (default: URI host unless it is an IP)");

@@ -49,6 +49,7 @@ struct Options {
   uint64_t inactivity_timeout_ns = 0;              // -N/--timeout: no response bytes for this long
   uint64_t connect_timeout_ns = 10'000'000'000;    // --connect-timeout: QUIC handshake deadline
   uint64_t idle_timeout_ns = 30'000'000'000;       // --idle-timeout: QUIC max_idle_timeout TP
+  uint64_t initial_rtt_ns = NGTCP2_DEFAULT_INITIAL_RTT;  // --initial-rtt (RFC 9002: 333ms)
 
   // QUIC / TLS.
   ngtcp2_cc_algo cc = NGTCP2_CC_ALGO_CUBIC;  // --cc reno|cubic|bbr|bbr2

@@ -68,6 +68,7 @@ void Stats::merge(const Stats& o) {
   connections += o.connections;
   connect_failures += o.connect_failures;
   connection_errors += o.connection_errors;
+  last_done_ns = std::max(last_done_ns, o.last_done_ns);
   request_time.merge(o.request_time);
   connect_time.merge(o.connect_time);
   ttfb.merge(o.ttfb);

@@ -58,6 +58,7 @@ struct Stats {
   uint64_t connections = 0;         // QUIC connections attempted
   uint64_t connect_failures = 0;    // handshakes that never completed
   uint64_t connection_errors = 0;   // connections lost after the handshake
+  uint64_t last_done_ns = 0;        // monotonic time the last measured request finished
 
   // Samples, in seconds.
   Sampler request_time;        // request sent -> stream closed, completed requests only

@@ -127,8 +127,8 @@ TEST(HealthManagerTest, PeriodicRefresh) {
   std::this_thread::sleep_for(200ms);
   h->stop_periodic();
   int seen = runs.load();
-  EXPECT_GE(seen, 3);  // immediately, then every 40 ms
-  EXPECT_LE(seen, 7);
+  EXPECT_GE(seen, 2);  // immediately, then every 40 ms (loose: the box may be busy)
+  EXPECT_LE(seen, 7);  // never more often than the interval
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(runs.load(), seen);  // stopped
   EXPECT_EQ(h->overall(), HealthStatus::kOk);

@@ -169,8 +169,10 @@ TEST_F(SessionTest, BackpressureStopsPullingUntilWritable) {
   feed(kGet);
   size_t first = transport.written.size();
   EXPECT_LT(first, 1300u);  // stopped near the high-water mark, not at 5000
-  EXPECT_GE(transport.want_write_calls, 1);
   EXPECT_FALSE(session->idle());
+  session->on_writable();  // a wake-up while the queue is still full must not write
+  EXPECT_EQ(transport.written.size(), first);
+  EXPECT_EQ(transport.want_write_calls, 0);  // would make the transport spin on a full queue
   while (!session->idle()) {
     size_t before = transport.written.size();
     transport.pending = 0;  // the kernel took everything
@@ -198,6 +200,9 @@ TEST_F(SessionTest, WriteTimeoutWhenPeerStopsReading) {
   feed(kGet);
   handler.exchanges[0]->on_complete([&](const http::Completion& c) { aborted = c.aborted; });
   EXPECT_EQ(transport.timeout, 5);
+  int sets = transport.timeout_sets;
+  session->on_writable();  // spurious: still full, so the deadline is not pushed back
+  EXPECT_EQ(transport.timeout_sets, sets);
   session->on_timeout();
   EXPECT_TRUE(aborted);
   EXPECT_TRUE(state->aborted);
