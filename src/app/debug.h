@@ -1,4 +1,4 @@
-// GET /debug/info, registered only when the config's debug_endpoints is on (the server decides).
+// GET /debug/info, POST/PUT /debug/echo, GET /debug/stream?n=N — registered only when the config's debug_endpoints is on (the server decides).
 //   {"debug_enabled":true,"ports":{"http":N,"http3":N},"protocols":{"http11":b,"http2":b,"http3":b}}
 #pragma once
 

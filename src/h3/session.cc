@@ -30,6 +30,10 @@ int recv_header_cb(nghttp3_conn*, int64_t, int32_t token, nghttp3_rcbuf* name,
                    nghttp3_rcbuf* value, uint8_t, void* ud, void* sud) noexcept {
   return self(ud)->on_recv_header(stream_of(sud), token, name, value);
 }
+int recv_trailer_cb(nghttp3_conn*, int64_t, int32_t, nghttp3_rcbuf* name, nghttp3_rcbuf* value,
+                    uint8_t, void* ud, void* sud) noexcept {
+  return self(ud)->on_recv_trailer(stream_of(sud), name, value);
+}
 int end_headers_cb(nghttp3_conn*, int64_t, int fin, void* ud, void* sud) noexcept {
   return self(ud)->on_end_headers(stream_of(sud), fin != 0);
 }
@@ -51,8 +55,8 @@ constexpr nghttp3_callbacks kCallbacks = {
     .begin_headers = begin_headers_cb,
     .recv_header = recv_header_cb,
     .end_headers = end_headers_cb,
-    .begin_trailers = nullptr,  // request trailers are accepted and ignored
-    .recv_trailer = nullptr,
+    .begin_trailers = nullptr,
+    .recv_trailer = recv_trailer_cb,
     .end_trailers = nullptr,
     .stop_sending = stop_sending_cb,
     .end_stream = end_stream_cb,
@@ -173,6 +177,14 @@ int Session::on_recv_header(Stream* s, int32_t token, nghttp3_rcbuf* name, nghtt
       req.headers.add(n, v);
       if (token == NGHTTP3_QPACK_TOKEN_HOST && req.authority.empty()) req.authority.assign(v);
   }
+  return 0;
+}
+
+int Session::on_recv_trailer(Stream* s, nghttp3_rcbuf* name, nghttp3_rcbuf* value) {
+  if (!s || s->dispatched) return 0;
+  std::string_view n = view(name), v = view(value);
+  // Trailers share the request's header budget; past it they are dropped (the body is complete).
+  if (s->headers.add(n.size(), v.size())) s->exchange->request().trailers.add(n, v);
   return 0;
 }
 

@@ -53,6 +53,7 @@ class Session final : public quic::Application {
   // --- nghttp3 callbacks (through trampolines) ---
   int on_begin_headers(int64_t stream_id);
   int on_recv_header(Stream* s, int32_t token, nghttp3_rcbuf* name, nghttp3_rcbuf* value);
+  int on_recv_trailer(Stream* s, nghttp3_rcbuf* name, nghttp3_rcbuf* value);
   int on_end_headers(Stream* s, bool fin);
   int on_recv_data(Stream* s, int64_t stream_id, const uint8_t* data, size_t len);
   int on_deferred_consume(int64_t stream_id, size_t consumed);

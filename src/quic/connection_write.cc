@@ -68,8 +68,11 @@ void Connection::write() {
   ngtcp2_conn* conn = conn_.get();
   const size_t max_udp = ngtcp2_conn_get_max_tx_udp_payload_size(conn);
   const size_t path_max_udp = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn);
+  // One GSO send carries at most 64 KiB (and 64 segments) including IP/UDP headers.
+  constexpr size_t kMaxGsoBytes = 65535 - 48;
   size_t max_pkts = ngtcp2_conn_get_send_quantum(conn) / max_udp;
-  max_pkts = std::clamp<size_t>(max_pkts, 1, options().max_gso_segments);
+  max_pkts = std::clamp<size_t>(max_pkts, 1,
+                                std::min(options().max_gso_segments, kMaxGsoBytes / max_udp));
   if (tx_.size() < max_pkts * max_udp) tx_.resize(max_pkts * max_udp);
 
   ngtcp2_path_storage ps, prev_ps;

@@ -226,11 +226,14 @@ UdpSocket::SendStatus UdpSocket::send(const ngtcp2_addr& local, const ngtcp2_add
       if (st == SendStatus::kOk && sent_bytes) *sent_bytes = data.size();
       return st;
     }
-    if (errno != EIO && errno != EINVAL) return st;
-    // EIO: the device cannot segment (e.g. checksum offload off); EINVAL: the kernel rejects the
-    // segment size. Fall back to one sendmsg per packet for the rest of this socket's life.
-    spdlog::warn("quic: disabling UDP GSO on {}: {}", bound_.to_string(), strerror(errno));
-    gso_ = false;
+    if (errno == EIO || errno == EINVAL) {
+      // EIO: the device cannot segment (e.g. checksum offload off); EINVAL: the kernel rejects
+      // the segment size. Fall back to one sendmsg per packet for the rest of this socket's life.
+      spdlog::warn("quic: disabling UDP GSO on {}: {}", bound_.to_string(), strerror(errno));
+      gso_ = false;
+    } else if (errno != EMSGSIZE) {  // EMSGSIZE: this batch only is too big for the route
+      return st;
+    }
   }
   size_t off = 0;
   while (off < data.size()) {

@@ -1,6 +1,7 @@
 """HTTP/1.1 over TLS on the wire: keep-alive, pipelining, chunked bodies, 100-continue, strict
 parsing (request smuggling), limits and timeouts."""
 import json
+import re
 import socket
 import ssl
 import threading
@@ -203,8 +204,14 @@ def test_slow_client_times_out_while_others_are_served(srv):
 def test_idle_keepalive_connection_closed(srv):
     s = tls_socket(srv.port)
     s.sendall(b"GET /live HTTP/1.1\r\nHost: x\r\n\r\n")
-    first = s.recv(4096)
+    first = b""
+    while b"\r\n\r\n" not in first:
+        first += s.recv(4096)
     assert first.startswith(b"HTTP/1.1 200")
+    head, _, body = first.partition(b"\r\n\r\n")
+    length = int(re.search(rb"content-length: (\d+)", head.lower()).group(1))
+    while len(body) < length:
+        body += s.recv(4096)
     s.settimeout(10 * SLOW)
     start = time.time()
     try:
