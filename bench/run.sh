@@ -295,7 +295,8 @@ fi
 runs=$results/runs.jsonl
 : >"$runs"
 
-# measure SERVER PROTOCOL WORKLOAD REP : one recorded run (REP=warmup: not recorded).
+# measure SERVER PROTOCOL WORKLOAD REP: one run, appended to runs.jsonl unless REP is "warmup"
+# (shorter, unrecorded) or "profile" (unrecorded).
 measure() {
   local s=$1 proto=$2 workload=$3 rep=$4 path size n c m tool cmd=() extra=()
   case $workload in
@@ -317,12 +318,26 @@ measure() {
   esac
   local out=/dev/null
   [[ $rep != warmup && $rep != profile ]] && out=$runs
-  $PY "$here/lib/measure.py" --server-pid "${pid[$s]}" --server-cpu "$server_cpu" --tool "$tool" --expect-size "$size" \
-    "${extra[@]}" --raw-output "$results/raw/$proto-$workload-$s-$rep.txt" \
+  $PY "$here/lib/measure.py" --server-pid "${pid[$s]}" --server-cpu "$server_cpu" \
+    --tool "$tool" --expect-size "$size" "${extra[@]}" \
+    --raw-output "$results/raw/$proto-$workload-$s-$rep.txt" \
     --meta "server=$s" --meta "protocol=$proto" --meta "workload=$workload" --meta "rep=$rep" \
     --meta "n=$n" --meta "c=$c" --meta "m=$m" --meta "size=$size" \
     -- timeout -k 5 "$run_timeout" taskset -c "$client_cpu" "${cmd[@]}" >>"$out" || true
   [[ $rep == warmup || $rep == profile ]] && rm -f "$results/raw/$proto-$workload-$s-$rep.txt"
+  return 0
+}
+
+# check_alive SERVER: a server that exited is reported (with its exit status) and not restarted;
+# its remaining runs are recorded as failed.
+check_alive() {
+  local s=$1 rc=0
+  [[ ${status[$s]} == ok ]] || return 0
+  kill -0 "${pid[$s]}" 2>/dev/null && return 0
+  wait "${pid[$s]}" 2>/dev/null || rc=$?
+  status[$s]="exited with status $rc during $proto $w (see raw/$s.log)"
+  log "$s ${status[$s]}"
+  cp "$tmp/$s.log" "$results/raw/" 2>/dev/null || true
   return 0
 }
 
@@ -338,7 +353,8 @@ profile_mirror() {
   kill -INT "$perf_pid" 2>/dev/null || true
   wait "$perf_pid" 2>/dev/null || true
   perf report -i "$data" --stdio --no-children --percent-limit 0.5 --sort dso,symbol \
-    -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60 >"$results/perf/$1-$2.txt" || true
+    -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | sed 's/[[:space:]-]*$//' | head -60 \
+    >"$results/perf/$1-$2.txt" || true
   log "perf profile: $results/perf/$1-$2.txt"
 }
 
@@ -355,7 +371,10 @@ for proto in $protocols; do
   ((${#targets[@]})) || continue
   for w in $workloads; do
     log "$proto $w: warm-up (${targets[*]})"
-    for s in "${targets[@]}"; do measure "$s" "$proto" "$w" warmup; done
+    for s in "${targets[@]}"; do
+      measure "$s" "$proto" "$w" warmup
+      check_alive "$s"
+    done
     if [[ ${BENCH_PERF:-0} == 1 && " ${targets[*]} " == *" mirror "* ]]; then
       profile_mirror "$proto" "$w"
     fi
@@ -363,10 +382,7 @@ for proto in $protocols; do
       for s in "${targets[@]}"; do  # alternate servers so drift hits them all alike
         log "$proto $w: $s, repetition $r/$reps"
         measure "$s" "$proto" "$w" "$r"
-        if ! kill -0 "${pid[$s]}" 2>/dev/null; then
-          log "$s died during the run (see $s.log)"
-          cp "$tmp/$s.log" "$results/raw/" 2>/dev/null || true
-        fi
+        check_alive "$s"
       done
     done
   done
@@ -387,12 +403,15 @@ done
   echo "cores=$(nproc)"
   echo "kernel=$(uname -r)"
   echo "loadavg_start=$loadavg_start"
-  echo "rmem=net.core.rmem_default $(cat /proc/sys/net/core/rmem_default), rmem_max $(cat /proc/sys/net/core/rmem_max)"
-  echo "mirror=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown) ($MIRROR_BIN)"
+  echo "rmem=net.core.rmem_default $(</proc/sys/net/core/rmem_default)," \
+    "rmem_max $(</proc/sys/net/core/rmem_max)"
+  echo "mirror=$(git -C "$root" describe --always --dirty 2>/dev/null || echo '?') ($MIRROR_BIN)"
   for p in nginx-light caddy nghttp2-server ngtcp2-server nghttp2-client; do
     echo "pkg_$p=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo missing)"
   done
-  echo "params=reps $reps; small: $small_size B, n $small_n (h1: -c 50 -m 1; h2/h3: -c 10 -m 10); big: 1 MiB, n $big_n, -c 5 -m 1; conns: h3 -c $conns_c -m 1 -n $conns_n; server on CPU $server_cpu, load tool on CPU $client_cpu"
+  echo "params=reps $reps; small: $small_size B, n $small_n (h1: -c 50 -m 1;" \
+    "h2/h3: -c 10 -m 10); big: 1 MiB, n $big_n, -c 5 -m 1; conns: h3 -c $conns_c -m 1" \
+    "-n $conns_n; server on CPU $server_cpu, load tool on CPU $client_cpu"
   if [[ ${BENCH_QUICK:-0} == 1 ]]; then echo "quick=1"; fi
 } >"$results/env.txt"
 

@@ -152,6 +152,10 @@ def main():
     ap.error("no command given")
 
   record = dict(kv.split("=", 1) for kv in a.meta)
+  if not os.path.exists(f"/proc/{a.server_pid}"):
+    record.update(ok=False, problems=["the server was not running"])
+    print(json.dumps(record), flush=True)
+    return
   if a.log_file and os.path.exists(a.log_file):
     os.unlink(a.log_file)
 
@@ -166,7 +170,10 @@ def main():
   _, status, rusage = os.wait4(proc.pid, 0)
   wall = time.monotonic() - t0
   time.sleep(a.settle)
-  cpu1 = process_cpu_seconds(a.server_pid)
+  try:
+    cpu1 = process_cpu_seconds(a.server_pid)
+  except FileNotFoundError:  # the server exited during the run
+    cpu1 = None
   busy1 = cpu_task_seconds(a.server_cpu) if a.server_cpu is not None else None
   snmp1 = udp_rcvbuf_errors()
   drops1 = udp_socket_drops(a.udp_port) if a.udp_port else None
@@ -179,9 +186,9 @@ def main():
   record.update(parsed)
   record["exit_status"] = os.waitstatus_to_exitcode(status)
   record["wall_s"] = wall
-  record["server_cpu_s"] = cpu1 - cpu0
+  record["server_cpu_s"] = cpu1 - cpu0 if cpu1 is not None else None
   record["client_cpu_s"] = rusage.ru_utime + rusage.ru_stime
-  if busy0 is not None:
+  if busy0 is not None and cpu1 is not None:
     # Task time on the server's CPU that was not the server's: other processes competing for
     # it (a compile in the background). Should be ~0 in a clean run.
     record["other_busy_s"] = max(0.0, (busy1 - busy0) - record["server_cpu_s"])
@@ -191,6 +198,8 @@ def main():
     record["server_socket_drops"] = drops1 - drops0
 
   problems = []
+  if cpu1 is None:
+    problems.append("the server exited during the run")
   if record.get("succeeded") is None:
     problems.append("could not parse the tool's output")
   else:

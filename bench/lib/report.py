@@ -31,10 +31,11 @@ def derived(r):
   data = r.get("bytes_data") or 0
   d["rps"] = ok / dur if dur else None
   d["mib_s"] = data / MIB / dur if dur else None
-  d["cpu_per_100k"] = r["server_cpu_s"] / ok * 1e5 if ok else None
-  d["cpu_ms_per_mib"] = r["server_cpu_s"] * 1e3 / (data / MIB) if data else None
+  cpu = r.get("server_cpu_s")
+  d["cpu_per_100k"] = cpu / ok * 1e5 if ok and cpu is not None else None
+  d["cpu_ms_per_mib"] = cpu * 1e3 / (data / MIB) if data and cpu is not None else None
   d["p99_ms"] = r["p99_us"] / 1e3 if r.get("p99_us") is not None else None
-  d["server_util"] = r["server_cpu_s"] / r["wall_s"] if r.get("wall_s") else None
+  d["server_util"] = cpu / r["wall_s"] if r.get("wall_s") and cpu is not None else None
   d["client_util"] = r["client_cpu_s"] / r["wall_s"] if r.get("wall_s") else None
   d["udp_rcvbuf_errors"] = r.get("udp_rcvbuf_errors")
   d["server_socket_drops"] = r.get("server_socket_drops")
@@ -56,6 +57,10 @@ def fmt(v, digits=2):
   if abs(v) >= 10:
     return f"{v:.1f}"
   return f"{v:.{digits}f}"
+
+
+def count(v):
+  return "–" if v is None else f"{v:,.0f}"
 
 
 def pct(v):
@@ -162,13 +167,15 @@ def main():
                fmt(m.get("mib_s")) if workload == "big" else "–",
                fmt(m.get("p99_ms")), pct(m.get("server_util")), pct(m.get("client_util"))]
         if h3:
-          row.append(f"{fmt(m.get('udp_rcvbuf_errors'), 0)} / {fmt(m.get('server_socket_drops'), 0)}")
+          drops = (count(m.get("udp_rcvbuf_errors")), count(m.get("server_socket_drops")))
+          row.append(f"{drops[0]} / {drops[1]}")
         if s == "mirror" or "mirror" not in med or not med["mirror"]["n_ok"]:
           row.append("")
         else:
           mm = med["mirror"]
+          thr_unit = "MiB/s" if workload == "big" else "req/s"
           row.append(f"{ratio(mm.get(cpu_key), m.get(cpu_key))} CPU, "
-                     f"{ratio(mm.get(thr_key), m.get(thr_key))} {'MiB/s' if workload == 'big' else 'req/s'}")
+                     f"{ratio(mm.get(thr_key), m.get(thr_key))} {thr_unit}")
         row.append(f"{m['n_ok']}/{m['n_all']}")
         w("| " + " | ".join(row) + " |")
     w("")
@@ -185,7 +192,7 @@ def main():
   if failed:
     w("## Failed runs\n")
     for r in failed:
-      w(f"- {r['protocol']} {r['workload']} {r['server']} rep {r['rep']}: "
+      w(f"- {r.get('protocol')} {r.get('workload')} {r.get('server')} rep {r.get('rep')}: "
         f"{'; '.join(r.get('problems', ['?']))}")
     w("")
   print("\n".join(out))

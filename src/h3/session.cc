@@ -91,6 +91,14 @@ quic::ApplicationFactory make_application_factory(http::Handler& handler) {
   };
 }
 
+std::unique_ptr<quic::Endpoint> make_endpoint(struct ev_loop* loop, int worker_id,
+                                              const quic::Options& options,
+                                              std::shared_ptr<const quic::Shared> shared,
+                                              http::Handler& handler) {
+  return std::make_unique<quic::Endpoint>(loop, worker_id, options, std::move(shared),
+                                          make_application_factory(handler));
+}
+
 int Session::start() {
   const quic::Options& opt = conn_.options();
   nghttp3_settings settings;
@@ -173,6 +181,10 @@ int Session::on_recv_header(Stream* s, int32_t token, nghttp3_rcbuf* name, nghtt
       break;
     case NGHTTP3_QPACK_TOKEN__PROTOCOL:
       break;
+    case NGHTTP3_QPACK_TOKEN_COOKIE:
+      if (!s->cookie.empty()) s->cookie += "; ";
+      s->cookie.append(v);
+      break;
     default:
       req.headers.add(n, v);
       if (token == NGHTTP3_QPACK_TOKEN_HOST && req.authority.empty()) req.authority.assign(v);
@@ -191,6 +203,10 @@ int Session::on_recv_trailer(Stream* s, nghttp3_rcbuf* name, nghttp3_rcbuf* valu
 int Session::on_end_headers(Stream* s, bool) {
   if (!s || s->dispatched) return 0;
   http::Request& req = s->exchange->request();
+  if (!s->cookie.empty()) {
+    req.headers.add("cookie", s->cookie);
+    s->cookie.clear();
+  }
   if (s->headers.exceeded()) {
     reject(*s, 431, "VALIDATION_ERROR", "request header fields too large");
     return 0;

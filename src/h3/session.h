@@ -14,6 +14,7 @@
 #include "net/loop.h"
 #include "quic/application.h"
 #include "quic/connection.h"
+#include "quic/endpoint.h"
 #include "quic/rate_limiter.h"
 
 namespace mirror::h3 {
@@ -89,5 +90,12 @@ class Session final : public quic::Application {
 
 // The factory the server passes to every quic::Endpoint.
 quic::ApplicationFactory make_application_factory(http::Handler& handler);
+
+// One worker's HTTP/3 endpoint: a quic::Endpoint whose connections run h3::Session for `handler`.
+// handler must outlive the endpoint.
+std::unique_ptr<quic::Endpoint> make_endpoint(struct ev_loop* loop, int worker_id,
+                                              const quic::Options& options,
+                                              std::shared_ptr<const quic::Shared> shared,
+                                              http::Handler& handler);
 
 }  // namespace mirror::h3

@@ -10,6 +10,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "h3/request_policy.h"
@@ -57,6 +58,7 @@ class Stream {
   bool dispatched = false;      // handed to the application (or answered by us)
   bool reading_stopped = false;  // we answered early (413/431/425): ignore the rest of the body
   bool bad_target = false;
+  std::string cookie;  // h3 may split Cookie into several fields; rejoined with "; " (RFC 9114 §4.2.1)
 
   // --- response ---
   http::Response response;

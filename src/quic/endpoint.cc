@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "quic/token.h"
+#include "tls/anti_replay.h"
 
 namespace mirror::quic {
 namespace {
@@ -73,6 +74,10 @@ Endpoint::~Endpoint() {
 }
 
 Result<void> Endpoint::start(const std::vector<std::string>& listen_addresses) {
+  // tls::AntiReplay keeps one GnuTLS anti-replay context per thread, whose recording window starts
+  // when it is created; GnuTLS refuses 0-RTT for tickets issued before that. Create ours now (on
+  // the worker thread) so tickets issued by other workers after startup are accepted here.
+  if (shared_->anti_replay && options_.enable_0rtt) shared_->anti_replay->get();
   UdpSocket::Config cfg{options_.socket_buffer_bytes, options_.enable_gso};
   for (const auto& s : listen_addresses) {
     auto addr = parse_listen(s, options_.port);

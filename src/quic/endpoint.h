@@ -37,6 +37,7 @@ class Endpoint final : public ConnectionHost {
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
+  // Call on the worker's own thread (it also prepares that thread's 0-RTT anti-replay state).
   // Binds one socket per address ("0.0.0.0", "::", "127.0.0.1", "[::1]", optionally with ":port";
   // without a port Options::port is used) and starts reading. Every worker must pass the same list
   // in the same order (forwarded datagrams name the socket by index).

@@ -3,6 +3,7 @@
 Run with Debian's interpreter: /usr/bin/python3 -m pytest tests/integration
 """
 import json
+import re
 import os
 import random
 import shutil
@@ -260,3 +261,48 @@ def tool(name):
 
 def have(cmd):
     return shutil.which(cmd) is not None
+
+
+class H3Result:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def gtlsclient(port, paths, *args, download_dir, timeout=60, host="127.0.0.1"):
+    """Fetches paths over HTTP/3 with Debian's gtlsclient (ngtcp2's example client).
+
+    gtlsclient exits 0 even when it fails, so callers must look at what was downloaded: this returns
+    one H3Result per path (status/headers parsed from its HTTP dump, body from --download), with
+    status None when no response arrived."""
+    download_dir = Path(download_dir)
+    shutil.rmtree(download_dir, ignore_errors=True)
+    download_dir.mkdir(parents=True)
+    uris = [f"https://{host}:{port}{p}" for p in paths]
+    cmd = ["gtlsclient", "--no-quic-dump", "--exit-on-all-streams-close", "--download",
+           str(download_dir), *args, host, str(port), *uris]
+    proc = subprocess.run(cmd, capture_output=True, timeout=timeout * SLOW)
+    out = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")
+    by_stream = {}
+    for m in re.finditer(r"http: stream (0x[0-9a-f]+) \[([^:\]]*|:status): ([^\]]*)\]", out):
+        sid, k, v = m.group(1), m.group(2), m.group(3)
+        by_stream.setdefault(int(sid, 16), []).append((k, v))
+    results = []
+    for i, p in enumerate(paths):
+        fields = by_stream.get(i * 4, [])
+        status = None
+        headers = {}
+        for k, v in fields:
+            if k == ":status":
+                status = int(v)
+            else:
+                headers[k] = v
+        name = p.split("?")[0].rstrip("/").split("/")[-1] or "index.html"
+        f = download_dir / name
+        body = f.read_bytes() if f.exists() else b""
+        results.append(H3Result(status, headers, body))
+    return results, out

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -82,6 +83,19 @@ class TestHandler : public http::Handler {
     } else if (req.path.rfind("/slow/", 0) == 0) {
       size_t n = std::stoul(req.path.substr(6));
       r.body = std::unique_ptr<http::BodyProducer>(new SlowBody(loop_, ex, n));
+    } else if (req.path.rfind("/file/", 0) == 0) {
+      // A file body read with pread as the peer's window opens (an unlinked temp file).
+      size_t n = std::stoul(req.path.substr(6));
+      char name[] = "/tmp/mirror-h3-file-XXXXXX";
+      int fd = mkstemp(name);
+      unlink(name);
+      std::string s(n, 'x');
+      for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + i % 26);
+      if (write(fd, s.data(), s.size()) != static_cast<ssize_t>(s.size())) r.status = 500;
+      auto file = std::make_shared<http::OpenFile>();
+      file->fd = fd;
+      file->size = n;
+      r.body = http::FileBody{file, 0, n};
     } else if (req.path == "/trailers") {
       r.body = std::string("body");
       r.trailers.add("x-checksum", "abc");
@@ -114,7 +128,7 @@ class TestServer {
     if (!keys) return keys.error().message;
     // GnuTLS refuses all 0-RTT during the first anti-replay window after start (it cannot know
     // ClientHellos seen before): a short window keeps 0-RTT tests fast.
-    auto ar = tls::AntiReplay::create(std::chrono::milliseconds(300));
+    auto ar = tls::AntiReplay::create(std::chrono::milliseconds(1000));
     if (!ar) return ar.error().message;
     auto shared = quic::Shared::create(creds.value(), keys.value(), ar.value(), workers, false);
     if (!shared) return shared.error().message;
@@ -126,18 +140,21 @@ class TestServer {
       w->handler = std::make_unique<TestHandler>(w->thread->loop());
       w->endpoint = std::make_unique<quic::Endpoint>(w->thread->loop(), i, options, shared_,
                                                      h3::make_application_factory(*w->handler));
-      auto r = w->endpoint->start({"127.0.0.1", "[::1]"});
-      if (!r) return r.error().message;
-      if (options.port == 0) options.port = w->endpoint->local_addresses()[0].port();
-      workers_.push_back(std::move(w));
-    }
-    for (auto& w : workers_) {
       w->endpoint->set_forwarder([this](int target, quic::Datagram d) {
         auto* ep = workers_[target]->endpoint.get();
         workers_[target]->thread->post([ep, d = std::move(d)]() mutable { ep->deliver(std::move(d)); });
       });
+      // Start on the worker's thread, as the server does; worker 0 picks the port for the rest.
+      std::promise<std::string> started;
+      auto* ep = w->endpoint.get();
+      workers_.push_back(std::move(w));
+      workers_.back()->thread->start([this, ep, &started] {
+        auto r = ep->start({"127.0.0.1", "[::1]"});
+        if (r && options.port == 0) options.port = ep->local_addresses()[0].port();
+        started.set_value(r ? std::string() : r.error().message);
+      });
+      if (auto err = started.get_future().get(); !err.empty()) return err;
     }
-    for (auto& w : workers_) w->thread->start();
     return {};
   }
 
