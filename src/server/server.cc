@@ -124,10 +124,19 @@ int Server::run() {
   std::atomic<int> drained{0};
   const auto& s = ctx_.config.server;
   for (auto& w : workers_) {
-    w->start([&] {
+    auto started = w->start([&] {
       drained.fetch_add(1);
       ev_async_send(main.loop, &main.drained);
     });
+    if (!started) {
+      spdlog::critical("{}", started.error().message);
+      spdlog::default_logger()->flush();
+      for (auto& other : workers_) other->stop();
+      for (auto& other : workers_) other->join();
+      workers_.clear();
+      g_main = nullptr;
+      return 1;
+    }
   }
   spdlog::info("mirror listening: https://{}:{} (TCP{}{}), HTTP/3 on UDP {}{}; {} workers",
                s.listen_addresses.empty() ? "*" : s.listen_addresses.front(), s.http_port,

@@ -1,5 +1,7 @@
 #include "server/worker.h"
 
+#include <future>
+
 #include <spdlog/spdlog.h>
 
 #include "h3/session.h"
@@ -55,8 +57,6 @@ Status Worker::bind() {
     auto qopts = quic_options(ctx_.config);
     quic_ = std::make_unique<quic::Endpoint>(thread_.loop(), id_, qopts, ctx_.quic_shared,
                                              h3::make_application_factory(*pipeline_));
-    auto st = quic_->start(s.listen_addresses);
-    if (!st) return st;
     quic_->set_forwarder([this](int target, quic::Datagram dg) {
       auto& workers = ctx_.worker_list;
       if (target < 0 || target >= static_cast<int>(workers.size())) return;
@@ -69,13 +69,25 @@ Status Worker::bind() {
   return {};
 }
 
-void Worker::start(std::function<void()> on_drained) {
+Status Worker::start(std::function<void()> on_drained) {
   on_drained_ = std::move(on_drained);
-  thread_.start([this] {
-    // GnuTLS anti-replay handles are per thread; take ours before the first 0-RTT ticket arrives.
+  std::promise<Status> started;
+  auto result = started.get_future();
+  thread_.start([this, &started] {
+    // GnuTLS anti-replay handles are per thread; take ours before the first 0-RTT ticket arrives
+    // (the QUIC endpoint must start on its own thread for the same reason).
     if (ctx_.anti_replay) ctx_.anti_replay->get();
+    if (quic_) {
+      auto st = quic_->start(ctx_.config.server.listen_addresses);
+      if (!st) {
+        started.set_value(st.error());
+        return;
+      }
+    }
     for (auto& a : acceptors_) a->start();
+    started.set_value(Status{});
   });
+  return result.get();
 }
 
 void Worker::begin_shutdown() {

@@ -31,7 +31,8 @@ class Worker {
 
   // Binds this worker's sockets (called on the main thread so errors stop startup).
   Status bind();
-  void start(std::function<void()> on_drained);
+  // Starts the thread; binds the QUIC sockets there and returns once the worker serves (or failed).
+  Status start(std::function<void()> on_drained);
   // Graceful shutdown (thread-safe): stop accepting, ask every connection to finish.
   void begin_shutdown();
   // Ends the loop; remaining connections are closed when the worker is destroyed.

@@ -273,17 +273,19 @@ class H3Result:
         return json.loads(self.body)
 
 
-def gtlsclient(port, paths, *args, download_dir, timeout=60, host="127.0.0.1"):
+def gtlsclient(port, paths, *args, download_dir, timeout=60, host="127.0.0.1", quiet=False):
     """Fetches paths over HTTP/3 with Debian's gtlsclient (ngtcp2's example client).
 
     gtlsclient exits 0 even when it fails, so callers must look at what was downloaded: this returns
     one H3Result per path (status/headers parsed from its HTTP dump, body from --download), with
-    status None when no response arrived."""
+    status None when no response arrived. quiet=True skips the HTTP dump (which hex-dumps every
+    body byte and makes multi-megabyte transfers take seconds): only bodies are returned then."""
     download_dir = Path(download_dir)
     shutil.rmtree(download_dir, ignore_errors=True)
     download_dir.mkdir(parents=True)
     uris = [f"https://{host}:{port}{p}" for p in paths]
-    cmd = ["gtlsclient", "--no-quic-dump", "--exit-on-all-streams-close", "--download",
+    dump = ["-q"] if quiet else ["--no-quic-dump"]
+    cmd = ["gtlsclient", *dump, "--exit-on-all-streams-close", "--download",
            str(download_dir), *args, host, str(port), *uris]
     proc = subprocess.run(cmd, capture_output=True, timeout=timeout * SLOW)
     out = proc.stdout.decode(errors="replace") + proc.stderr.decode(errors="replace")

@@ -26,11 +26,13 @@ def quic_stats(m):
 
 
 def test_get_small_and_large_byte_exact(h3, tmp_path):
+    (small, head), out = gtlsclient(h3.port, ["/static/small.txt", "/static/big.bin"], "-m", "HEAD",
+                                    download_dir=tmp_path / "dl0")
+    assert head.status == 200 and head.headers["content-length"] == str(len(h3.big)), out[-2000:]
     (small, big), out = gtlsclient(h3.port, ["/static/small.txt", "/static/big.bin"],
-                                   download_dir=tmp_path / "dl")
-    assert small.status == 200 and small.body == b"hello mirror\n", out[-2000:]
-    assert big.status == 200 and big.body == h3.big, out[-2000:]
-    assert big.headers["content-length"] == str(len(h3.big))
+                                   download_dir=tmp_path / "dl", quiet=True)
+    assert small.body == b"hello mirror\n", out[-2000:]
+    assert big.body == h3.big, out[-2000:]
 
 
 def test_post_large_body_echo(h3, tmp_path):
@@ -38,10 +40,14 @@ def test_post_large_body_echo(h3, tmp_path):
     src = tmp_path / "upload.bin"
     src.write_bytes(payload)
     (r,), out = gtlsclient(h3.port, ["/debug/echo"], "-m", "POST", "-d", str(src),
-                           download_dir=tmp_path / "dl")
-    assert r.status == 200, out[-2000:]
+                           download_dir=tmp_path / "dl", quiet=True)
+    assert r.body == payload, out[-2000:]
+    small = tmp_path / "small"
+    small.write_bytes(b"abc")
+    (r,), out = gtlsclient(h3.port, ["/debug/echo"], "-m", "POST", "-d", str(small),
+                           download_dir=tmp_path / "dl2")
+    assert r.status == 200 and r.body == b"abc", out[-2000:]
     assert r.headers["x-echo-protocol"] == "HTTP/3"
-    assert r.body == payload
 
 
 def test_many_concurrent_streams_one_connection(h3, tmp_path):
@@ -80,15 +86,14 @@ def test_head_over_h3(h3, tmp_path):
 
 def test_transfer_under_10_percent_loss(h3, tmp_path):
     (big,), out = gtlsclient(h3.port, ["/static/big.bin"], "-t", "0.1", "-r", "0.1",
-                             download_dir=tmp_path / "dl", timeout=120)
-    assert big.status == 200 and big.body == h3.big, out[-2000:]
+                             download_dir=tmp_path / "dl", timeout=120, quiet=True)
+    assert big.body == h3.big, out[-2000:]
 
 
 def test_key_update(h3, tmp_path):
-    (big,), out = gtlsclient(h3.port, ["/static/big.bin"], "--key-update=50ms",
-                             download_dir=tmp_path / "dl")
+    (big,), out = gtlsclient(h3.port, ["/static/big.bin"], "--key-update=20ms",
+                             download_dir=tmp_path / "dl", quiet=True)
     assert big.body == h3.big, out[-2000:]
-    assert "key update" in out.lower() or big.status == 200
 
 
 def test_retry_forced(mirror_factory, tmp_path):
@@ -96,8 +101,8 @@ def test_retry_forced(mirror_factory, tmp_path):
     data = os.urandom(1024 * 1024)
     (m.static_dir / "r.bin").write_bytes(data)
     m.start()
-    (r,), out = gtlsclient(m.port, ["/static/r.bin"], download_dir=tmp_path / "dl")
-    assert r.status == 200 and r.body == data, out[-2000:]
+    (r,), out = gtlsclient(m.port, ["/static/r.bin"], download_dir=tmp_path / "dl", quiet=True)
+    assert r.body == data, out[-2000:]
     assert quic_stats(m)["retries_sent"] >= 1
 
 
@@ -140,22 +145,28 @@ def test_zero_rtt_disabled(mirror_factory, tmp_path):
 
 @pytest.mark.parametrize("run", range(10))
 def test_migration_change_local_addr(h3, tmp_path, run):
+    before = quic_stats(h3)["path_migrations"]
     (big,), out = gtlsclient(h3.port, ["/static/big.bin"], "--change-local-addr=30ms",
-                             download_dir=tmp_path / "dl")
-    assert big.status == 200 and big.body == h3.big, out[-2000:]
+                             download_dir=tmp_path / "dl", quiet=True)
+    assert big.body == h3.big, out[-2000:]
+    assert quic_stats(h3)["path_migrations"] > before
 
 
 @pytest.mark.parametrize("run", range(10))
 def test_migration_nat_rebinding(h3, tmp_path, run):
-    # Debian's gtlsclient 0.12.1 only sends from its new port if a timer is pending at the switch;
-    # a large --ack-thresh keeps an ACK pending. A run where the client never used its new port says
-    # nothing about the server and is skipped (not counted).
+    # Debian's gtlsclient 0.12.1 only sends from its new port if something is pending at the switch.
+    # On loopback (no delay) a pending ACK is not enough, so the request itself is held back until
+    # after the rebinding (--delay-stream): the whole transfer then runs on the rebound path. A run
+    # in which the client never used its new port says nothing about the server and is skipped (not
+    # counted): the server's path_migrations counter tells whether it did.
+    before = quic_stats(h3)["path_migrations"]
     (big,), out = gtlsclient(h3.port, ["/static/big.bin"], "--change-local-addr=30ms",
-                             "--nat-rebinding", "--ack-thresh=100", download_dir=tmp_path / "dl",
-                             timeout=40)
-    if big.body != h3.big and "rebind" not in out.lower():
-        pytest.skip("client did not send from its new port")
-    assert big.status == 200 and big.body == h3.big, out[-3000:]
+                             "--nat-rebinding", "--ack-thresh=100", "--delay-stream=60ms",
+                             download_dir=tmp_path / "dl",
+                             timeout=40, quiet=True)
+    if quic_stats(h3)["path_migrations"] == before:
+        pytest.skip("client never sent from its new port (gtlsclient 0.12.1 bug)")
+    assert big.body == h3.big, out[-3000:]
 
 
 def test_h3load_no_errors(h3):
