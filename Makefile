@@ -3,7 +3,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
 
-.PHONY: all bootstrap build build-asan run test test-unit test-integration test-asan bench fuzz format tidy clean
+.PHONY: fuzz all bootstrap build build-asan run test test-unit test-integration test-asan bench fuzz format tidy clean
 
 all: build
 
@@ -47,3 +47,10 @@ tidy: build
 
 clean:
 	rm -rf build build-debug build-asan build-fuzz
+
+# Builds the libFuzzer targets (clang) and runs each for FUZZ_SECONDS (not part of `make test`).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS) 2>/dev/null || cmake --build build-fuzz -j $(JOBS)
+	@for f in build-fuzz/*_fuzz; do echo "== $$f"; $$f -max_total_time=$(FUZZ_SECONDS) || exit 1; done
