@@ -114,4 +114,39 @@ struct Stats {
 
 Stats snapshot(const Counters& c);
 
+// Every counter with its report name: one list for sums across workers and for reports.
+struct StatField {
+  const char* name;
+  uint64_t Stats::*member;
+};
+inline constexpr StatField kStatFields[] = {
+    {"connections_accepted", &Stats::connections_accepted},
+    {"connections_refused", &Stats::connections_refused},
+    {"handshakes_completed", &Stats::handshakes_completed},
+    {"handshake_timeouts", &Stats::handshake_timeouts},
+    {"connections_0rtt", &Stats::connections_0rtt},
+    {"requests_0rtt", &Stats::requests_0rtt},
+    {"early_requests_refused", &Stats::early_requests_refused},
+    {"retries_sent", &Stats::retries_sent},
+    {"invalid_tokens", &Stats::invalid_tokens},
+    {"version_negotiations_sent", &Stats::version_negotiations_sent},
+    {"stateless_resets_sent", &Stats::stateless_resets_sent},
+    {"datagrams_received", &Stats::datagrams_received},
+    {"datagrams_sent", &Stats::datagrams_sent},
+    {"datagrams_forwarded", &Stats::datagrams_forwarded},
+    {"datagrams_dropped", &Stats::datagrams_dropped},
+    {"quic_datagram_frames_received", &Stats::quic_datagram_frames_received},
+    {"path_migrations", &Stats::path_migrations},
+    {"gso_sends", &Stats::gso_sends},
+    {"requests", &Stats::requests},
+    {"excessive_load_closes", &Stats::excessive_load_closes},
+    {"connections_open", &Stats::connections_open},
+    {"handshakes_in_progress", &Stats::handshakes_in_progress},
+};
+
+inline Stats& operator+=(Stats& a, const Stats& b) {
+  for (const auto& f : kStatFields) a.*f.member += b.*f.member;
+  return a;
+}
+
 }  // namespace mirror::quic

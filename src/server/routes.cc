@@ -44,42 +44,10 @@ std::map<std::string, std::string> library_versions() {
 nlohmann::ordered_json quic_stats_json(const ServerContext& ctx) {
   quic::Stats total;
   for (Worker* w : ctx.worker_list) {
-    if (!w->quic()) continue;
-    quic::Stats s = w->quic()->stats();
-#define MIRROR_ADD(field) total.field += s.field;
-    MIRROR_ADD(connections_accepted) MIRROR_ADD(connections_refused) MIRROR_ADD(handshakes_completed)
-    MIRROR_ADD(handshake_timeouts) MIRROR_ADD(connections_0rtt) MIRROR_ADD(requests_0rtt)
-    MIRROR_ADD(early_requests_refused) MIRROR_ADD(retries_sent) MIRROR_ADD(invalid_tokens)
-    MIRROR_ADD(version_negotiations_sent) MIRROR_ADD(stateless_resets_sent)
-    MIRROR_ADD(datagrams_received) MIRROR_ADD(datagrams_sent) MIRROR_ADD(datagrams_forwarded)
-    MIRROR_ADD(datagrams_dropped) MIRROR_ADD(quic_datagram_frames_received)
-    MIRROR_ADD(path_migrations) MIRROR_ADD(gso_sends) MIRROR_ADD(requests)
-    MIRROR_ADD(excessive_load_closes) MIRROR_ADD(connections_open) MIRROR_ADD(handshakes_in_progress)
-#undef MIRROR_ADD
+    if (w->quic()) total += w->quic()->stats();
   }
   nlohmann::ordered_json j;
-  j["connections_accepted"] = total.connections_accepted;
-  j["connections_refused"] = total.connections_refused;
-  j["handshakes_completed"] = total.handshakes_completed;
-  j["handshake_timeouts"] = total.handshake_timeouts;
-  j["connections_0rtt"] = total.connections_0rtt;
-  j["requests_0rtt"] = total.requests_0rtt;
-  j["early_requests_refused"] = total.early_requests_refused;
-  j["retries_sent"] = total.retries_sent;
-  j["invalid_tokens"] = total.invalid_tokens;
-  j["version_negotiations_sent"] = total.version_negotiations_sent;
-  j["stateless_resets_sent"] = total.stateless_resets_sent;
-  j["datagrams_received"] = total.datagrams_received;
-  j["datagrams_sent"] = total.datagrams_sent;
-  j["datagrams_forwarded"] = total.datagrams_forwarded;
-  j["datagrams_dropped"] = total.datagrams_dropped;
-  j["quic_datagram_frames_received"] = total.quic_datagram_frames_received;
-  j["path_migrations"] = total.path_migrations;
-  j["gso_sends"] = total.gso_sends;
-  j["requests"] = total.requests;
-  j["excessive_load_closes"] = total.excessive_load_closes;
-  j["connections_open"] = total.connections_open;
-  j["handshakes_in_progress"] = total.handshakes_in_progress;
+  for (const auto& f : quic::kStatFields) j[f.name] = total.*f.member;
   return j;
 }
 
