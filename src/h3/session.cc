@@ -445,7 +445,9 @@ void Session::connection_lost() {
         (*p)->on_abort();
       }
     }
-    s->exchange->detach(http::Completion{s->status, s->body_bytes, true});
+    // A response whose last byte was handed to nghttp3 counts as sent even if the peer closed
+    // the connection before acknowledging it (clients often close right after the last byte).
+    s->exchange->detach(http::Completion{s->status, s->body_bytes, !s->body_eof});
   }
   // nghttp3 keeps pointers to the streams as user data: drop it with them.
   h3_.reset();
