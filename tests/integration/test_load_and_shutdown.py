@@ -75,3 +75,25 @@ def test_sigterm_under_load_loses_nothing(mirror_factory, mode):
     # Nothing the server logged as completed was lost at the client: the access log counts match.
     served = sum(1 for l in m.log_lines() if l.get("path") == "/static/small.txt" and l.get("status") == 200)
     assert served == r["succeeded"], (served, out)
+
+
+def test_second_signal_exits_at_once(mirror_factory):
+    import socket
+    import ssl
+    m = mirror_factory({"server": {"shutdown_timeout": "30s", "header_timeout": "30s"}})
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", m.port)), server_hostname="x")
+    s.sendall(b"GET /live HTTP/1.1\r\nHost: x\r\n")  # a request in flight: its head is not complete
+    time.sleep(0.3)
+    m.signal(signal.SIGTERM)
+    time.sleep(1.0)
+    assert m.proc.poll() is None  # draining: waits for the in-flight request
+    m.signal(signal.SIGTERM)
+    t0 = time.time()
+    code = m.wait(timeout=5 * SLOW)
+    assert time.time() - t0 < 3 * SLOW
+    assert code == 1
+    m.expected_exit = (1,)
+    s.close()
