@@ -194,3 +194,21 @@ def test_sigterm_under_h3_load_loses_nothing(mirror_factory):
     assert j["status"]["2xx"] == j["succeeded"] > 0, j
     served = sum(1 for l in m.log_lines() if l.get("path") == "/static/small.txt" and l.get("status") == 200)
     assert served == j["succeeded"], (served, j)
+
+
+def test_h3_header_and_body_limits(mirror_factory, tmp_path):
+    m = mirror_factory({"server": {"debug_endpoints": True,
+                                   "limits": {"max_header_bytes": 4096, "max_body_size": 65536}}})
+    big_header = "x-big: " + "b" * 8000
+    p = subprocess.run([tool("h3load"), "-n", "5", "-c", "1", "-H", big_header, "--json",
+                        m.url("/live")], capture_output=True, text=True, timeout=60)
+    j = json.loads(p.stdout.strip().splitlines()[-1])
+    assert j["status"]["4xx"] == 5, p.stdout + p.stderr
+    body = tmp_path / "body"
+    body.write_bytes(b"z" * 100000)
+    (r,), out = gtlsclient(m.port, ["/debug/echo"], "-m", "POST", "-d", str(body),
+                           download_dir=tmp_path / "dl")
+    assert r.status == 413, out[-2000:]
+    # The connection and server are fine afterwards.
+    (r,), out = gtlsclient(m.port, ["/live"], download_dir=tmp_path / "dl2")
+    assert r.status == 200
