@@ -3,14 +3,20 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
 
-.PHONY: fuzz all bootstrap build build-asan run test test-unit test-integration test-asan bench fuzz format tidy clean
+.PHONY: fuzz all bootstrap build build-all build-asan run test test-unit test-integration test-asan bench fuzz format tidy clean
 
 all: build
 
 bootstrap:
 	@scripts/bootstrap test
 
+# The server and our tools (what `make run` and `make bench` need).
 build:
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target mirror h3load
+
+# Everything, tests included.
+build-all:
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 
@@ -24,12 +30,12 @@ run: bootstrap build
 	./build/mirror $(ARGS)
 
 # Unit tests (GoogleTest under CTest) and integration tests (the real binary, real clients).
-test: bootstrap build
+test: bootstrap build-all
 	cd build && ctest --output-on-failure -j $(JOBS) -L unit
 	cd build && ctest --output-on-failure -L integration
 
 # The same suites under AddressSanitizer + UndefinedBehaviorSanitizer.
-test-asan: bootstrap build-asan build
+test-asan: bootstrap build-asan
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
