@@ -3,7 +3,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
 
-.PHONY: fuzz all bootstrap build build-all build-asan run test test-unit test-integration test-asan bench fuzz format tidy clean
+.PHONY: fuzz all bootstrap build build-all build-asan run test test-asan bench fuzz format tidy clean
 
 all: build
 
