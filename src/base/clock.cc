@@ -41,6 +41,17 @@ std::string http_date(std::chrono::system_clock::time_point tp) {
   return buf;
 }
 
+const std::string& current_http_date() {
+  thread_local time_t formatted_for = 0;
+  thread_local std::string value;
+  time_t now = time(nullptr);
+  if (now != formatted_for || value.empty()) {
+    value = http_date(std::chrono::system_clock::from_time_t(now));
+    formatted_for = now;
+  }
+  return value;
+}
+
 bool parse_http_date(const std::string& s, std::chrono::system_clock::time_point& out) {
   struct tm tm {};
   const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);

@@ -21,6 +21,8 @@ std::string rfc3339_now();
 std::string rfc3339(std::chrono::system_clock::time_point tp);
 // IMF-fixdate for HTTP headers: "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string http_date(std::chrono::system_clock::time_point tp);
+// The current time as an IMF-fixdate for Date fields, formatted at most once a second per thread.
+const std::string& current_http_date();
 // Parses an IMF-fixdate; returns false on anything else.
 bool parse_http_date(const std::string& s, std::chrono::system_clock::time_point& out);
 

@@ -15,11 +15,5 @@ void append_status_line(std::string& out, int status);
 // token, a value with CR, LF or NUL) are dropped rather than sent.
 void append_fields(std::string& out, const http::Headers& fields);
 
-// The current time as an IMF-fixdate for the Date field, formatted at most once a second per
-// thread.
-const std::string& current_http_date();
-
-// {"error":{"type":"<type>","message":"<message>"}} with JSON string escaping.
-std::string json_error_body(std::string_view type, std::string_view message);
 
 }  // namespace mirror::h1

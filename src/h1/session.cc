@@ -7,7 +7,9 @@
 #include <utility>
 #include <variant>
 
+#include "base/clock.h"
 #include "h1/response_head.h"
+#include "http/error_body.h"
 
 namespace mirror::h1 {
 namespace {
@@ -370,7 +372,7 @@ void Session::finish_response() {
 
 void Session::send_error(int status, std::string_view type, std::string_view message) {
   if (state_ == State::kClosed) return;
-  std::string body = json_error_body(type, message);
+  std::string body = http::protocol_error_body(type, message);
   http::Headers h;
   h.add("content-type", "application/json");
   h.add("content-length", std::to_string(body.size()));

@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "h2/response_head.h"
+#include "http/error_body.h"
 #include "h2/stream.h"
 
 namespace mirror::h2 {
@@ -88,7 +89,7 @@ class DepthGuard {
 };
 
 std::string error_json(std::string_view message) {
-  return fmt::format(R"({{"error":{{"type":"VALIDATION_ERROR","message":"{}"}}}})", message);
+  return http::protocol_error_body("VALIDATION_ERROR", message);
 }
 
 bool parse_length(std::string_view s, uint64_t& out) {
@@ -539,15 +540,6 @@ void Session::submit_final_goaway() {
   if (rv != 0) spdlog::debug("h2: goaway: {}", nghttp2_strerror(rv));
 }
 
-const std::string& Session::date_header() {
-  const auto now = std::chrono::system_clock::now();
-  const int64_t second =
-      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  if (second != date_second_) {
-    date_ = http_date(now);
-    date_second_ = second;
-  }
-  return date_;
-}
+const std::string& Session::date_header() { return current_http_date(); }
 
 }  // namespace mirror::h2

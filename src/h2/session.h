@@ -131,8 +131,6 @@ class Session final : public net::StreamSession {
   bool fatal_goaway_sent_ = false;  // GOAWAY with an error code went out: close, do not drain
   bool closed_ = false;             // transport closed or asked to close
 
-  int64_t date_second_ = -1;
-  std::string date_;
 };
 
 }  // namespace mirror::h2

@@ -63,7 +63,6 @@ void Session::respond(Stream& s, http::Response response) {
   const int64_t length = r.content_length();
   std::string status = std::to_string(r.status);
   std::string length_str = length >= 0 ? std::to_string(length) : std::string();
-  std::string date;
   std::vector<nghttp3_nv> nva;
   nva.reserve(r.headers.size() + 4);
   nva.push_back(make_nv(":status", status));
@@ -76,8 +75,7 @@ void Session::respond(Stream& s, http::Response response) {
     nva.push_back(make_nv(h.name, h.value));
   }
   if (!has_date) {
-    date = http_date(std::chrono::system_clock::now());
-    nva.push_back(make_nv("date", date));
+    nva.push_back(make_nv("date", current_http_date()));
   }
   if (!has_server) nva.push_back(make_nv("server", "mirror"));
   if (!has_length && length >= 0 && !body_forbidden(r.status)) {
