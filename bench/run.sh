@@ -3,7 +3,7 @@
 # servers, on loopback, with the server pinned to one CPU and the load tool to another.
 # Headline: server CPU time per unit of work (see bench/README.md for why).
 #
-# Usage: bench/run.sh            (full run, ~15-25 minutes on 2 cores)
+# Usage: bench/run.sh            (full run, ~5 minutes on a quiet 2-core machine)
 #        BENCH_QUICK=1 bench/run.sh   (smoke run: small request counts, one repetition)
 # Environment (all optional):
 #   MIRROR_BIN, H3LOAD_BIN        binaries (default build/mirror, build/tools/h3load)

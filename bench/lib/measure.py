@@ -99,6 +99,9 @@ def parse_h2load(text, log_file):
   m = re.search(r"Cipher: (\S+)", text)
   if m:
     out["cipher"] = m.group(1)
+  m = re.search(r"Server Temp Key: (?:ECDH )?(\S+)", text)
+  if m:
+    out["key_exchange"] = m.group(1)
   latencies = []
   if log_file and os.path.exists(log_file):
     with open(log_file) as f:

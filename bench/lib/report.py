@@ -180,6 +180,16 @@ def main():
         w("| " + " | ".join(row) + " |")
     w("")
 
+  tls = defaultdict(set)  # server -> negotiated "cipher / key exchange" (h2load runs only)
+  for r in runs:
+    if r.get("cipher"):
+      tls[r["server"]].add(f"{r['cipher']}" + (f" / {r['key_exchange']}"
+                                               if r.get("key_exchange") else ""))
+  if tls:
+    w("TLS negotiated with h2load: " + "; ".join(
+        f"{s}: {', '.join(sorted(v))}" for s, v in sorted(
+            tls.items(), key=lambda kv: SERVER_ORDER.index(kv[0]))) + ".\n")
+
   noisy = [r for r in runs if (r.get("other_busy_share") or 0) > 0.05]
   if noisy:
     worst = max(r["other_busy_share"] for r in noisy)
