@@ -7,12 +7,6 @@
 namespace mirror::h2 {
 namespace {
 
-// RFC 9113 8.2.2: fields that only make sense for one HTTP/1.1 hop are malformed in HTTP/2.
-bool is_connection_specific(std::string_view name) {
-  return name == "connection" || name == "keep-alive" || name == "transfer-encoding" ||
-         name == "upgrade" || name == "proxy-connection";
-}
-
 // CR, LF and NUL are never valid in a field (RFC 9113 8.2.1); a peer that turns our response
 // into HTTP/1.1 could otherwise be tricked into splitting it.
 bool has_forbidden_char(std::string_view s) {
@@ -31,7 +25,7 @@ bool has_upper(std::string_view s) {
 void append_fields(std::vector<http::Header>& out, const http::Headers& fields,
                    std::string_view skip = {}) {
   for (const auto& field : fields) {
-    if (field.name.empty() || field.name[0] == ':' || is_connection_specific(field.name)) continue;
+    if (field.name.empty() || field.name[0] == ':' || http::is_connection_specific_header(field.name)) continue;
     if (!skip.empty() && field.name == skip) continue;
     if (has_forbidden_char(field.name) || has_forbidden_char(field.value)) {
       spdlog::debug("h2: dropping field {} with CR/LF/NUL", field.name);

@@ -18,10 +18,6 @@ bool refuse_early_request(http::Method method, bool early_data) {
   }
 }
 
-bool is_connection_specific_header(std::string_view n) {
-  return n == "connection" || n == "keep-alive" || n == "proxy-connection" ||
-         n == "transfer-encoding" || n == "upgrade";
-}
 
 
 std::string error_json(std::string_view type, std::string_view message) {

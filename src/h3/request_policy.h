@@ -39,7 +39,7 @@ bool refuse_early_request(http::Method method, bool early_data);
 
 // Connection-specific fields are forbidden in HTTP/3 (RFC 9114 §4.2); they are dropped from
 // responses the application builds for any protocol.
-bool is_connection_specific_header(std::string_view lower_name);
+using http::is_connection_specific_header;  // (http/headers.h)
 
 // {"error":{"type":"<type>","message":"<message>"}} with JSON string escaping.
 std::string error_json(std::string_view type, std::string_view message);

@@ -16,6 +16,11 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool is_connection_specific_header(std::string_view n) {
+  return n == "connection" || n == "keep-alive" || n == "proxy-connection" ||
+         n == "transfer-encoding" || n == "upgrade";
+}
+
 std::string to_lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) {

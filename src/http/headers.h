@@ -46,6 +46,10 @@ class Headers {
 };
 
 bool iequals(std::string_view a, std::string_view b);
+// Fields that only make sense for one HTTP/1.1 hop (connection, keep-alive, proxy-connection,
+// transfer-encoding, upgrade): malformed in HTTP/2 and HTTP/3 (RFC 9113 §8.2.2, RFC 9114 §4.2).
+// Takes a lower-case name.
+bool is_connection_specific_header(std::string_view lower_name);
 std::string to_lower(std::string_view s);
 
 }  // namespace mirror::http
